@@ -1,0 +1,211 @@
+package io.irqfabric.internal;
+
+import com.lmax.disruptor.AlertException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.SequenceBarrier;
+import com.lmax.disruptor.TimeoutException;
+import io.irqfabric.FabricErrorHandler;
+import io.irqfabric.InterruptSink;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The single writer. One thread runs {@link #run()}; it alone reads ring events, owns the
+ * pending set, the counters it writes, and (later) every interrupt controller's state.
+ *
+ * <p>One turn of the loop:
+ * <ol>
+ *   <li>wait for published events (the wait strategy decides spin, yield or park);</li>
+ *   <li>handle every available event: a TRIGGER marks its GSI pending (a second one in the
+ *       same batch is coalesced into the first);</li>
+ *   <li>release the consumed slots with a <em>volatile</em> store of the sequence (the full
+ *       fence matters: see {@link io.irqfabric.InterruptFabric} on the ring-full protocol);</li>
+ *   <li>drain the overflow log into the pending set;</li>
+ *   <li>flush: one {@link InterruptSink#deliver(int)} per pending GSI, then answer any SYNC
+ *       requests of the batch.</li>
+ * </ol>
+ * Nothing in the loop allocates. Nothing escapes it: every throwable is caught, counted and
+ * handed to the {@link FabricErrorHandler}.
+ */
+public final class Dispatcher implements Runnable {
+    private final RingBuffer<RingEvent> ring;
+    private final Sequence sequence = new Sequence(RingBuffer.INITIAL_CURSOR_VALUE);
+    private final SequenceBarrier barrier;
+    private final PendingSet pending;
+    private final OverflowLog overflow;
+    private final InterruptSink sink;
+    private final Counters counters;
+    private final FabricErrorHandler errorHandler;
+    private final ReplySlot[] syncReplies;
+    private int syncCount;
+
+    private final CountDownLatch terminatedLatch = new CountDownLatch(1);
+    private volatile boolean terminated;
+    private volatile long finalSequence = Long.MIN_VALUE;
+    private volatile Thread thread;
+    private long batches;
+
+    public Dispatcher(RingBuffer<RingEvent> ring, OverflowLog overflow, InterruptSink sink,
+                      Counters counters, FabricErrorHandler errorHandler) {
+        this.ring = ring;
+        this.overflow = overflow;
+        this.sink = sink;
+        this.counters = counters;
+        this.errorHandler = errorHandler;
+        this.pending = new PendingSet(counters.gsiCount());
+        this.syncReplies = new ReplySlot[ring.getBufferSize()];
+        this.barrier = ring.newBarrier();
+        ring.addGatingSequences(sequence);
+    }
+
+    @Override
+    public void run() {
+        thread = Thread.currentThread();
+        long next = sequence.get() + 1;
+        try {
+            while (true) {
+                long available;
+                try {
+                    available = barrier.waitFor(next);
+                } catch (AlertException | TimeoutException e) {
+                    continue;
+                } catch (InterruptedException e) {
+                    // The dispatcher stops only through SHUTDOWN; an interrupt does not lose events.
+                    continue;
+                }
+                if (available < next) {
+                    continue;
+                }
+                boolean shutdown = false;
+                long s = next;
+                for (; s <= available; s++) {
+                    if (handle(ring.get(s))) {
+                        shutdown = true;
+                        break;
+                    }
+                }
+                long last = shutdown ? s : available;
+                // Volatile (full-fence) release of the slots BEFORE draining the overflow log: a
+                // producer that finds the ring full after recording an overflow is then sure a
+                // drain follows its record (InterruptFabric, "Ring full").
+                sequence.setVolatile(last);
+                endOfBatch(shutdown);
+                next = last + 1;
+                if (shutdown) {
+                    finalSequence = last;
+                    return;
+                }
+            }
+        } finally {
+            terminated = true;
+            terminatedLatch.countDown();
+        }
+    }
+
+    /** @return true if the event was SHUTDOWN */
+    private boolean handle(RingEvent e) {
+        int type = e.type;
+        try {
+            switch (type) {
+                case RingEvent.TRIGGER:
+                    counters.add(e.target, Counters.ASSERTED, 1);
+                    pending.add(e.target);
+                    break;
+                case RingEvent.SYNC:
+                    syncReplies[syncCount++] = e.reply;
+                    break;
+                case RingEvent.OVERFLOW:
+                case RingEvent.NONE:
+                    break;
+                case RingEvent.SHUTDOWN:
+                    return true;
+                default:
+                    errorHandlerSafe(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, type, null);
+                    break;
+            }
+        } catch (Throwable t) {
+            int gsi = type == RingEvent.TRIGGER ? e.target : -1;
+            if (gsi >= 0 && gsi < counters.gsiCount()) {
+                counters.add(gsi, Counters.ERRORS, 1);
+            }
+            errorHandlerSafe(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, type, t);
+        } finally {
+            e.reply = null;
+        }
+        return false;
+    }
+
+    private void endOfBatch(boolean finalDrain) {
+        overflow.drainInto(pending, finalDrain);
+        int n = pending.size();
+        for (int i = 0; i < n; i++) {
+            deliver(pending.get(i));
+        }
+        pending.clear();
+        try {
+            sink.endOfBatch();
+        } catch (Throwable t) {
+            errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, -1, 0, t);
+        }
+        for (int i = 0; i < syncCount; i++) {
+            syncReplies[i].complete(0);
+            syncReplies[i] = null;
+        }
+        syncCount = 0;
+        batches++;
+    }
+
+    private void deliver(int gsi) {
+        int r;
+        try {
+            r = sink.deliver(gsi);
+        } catch (Throwable t) {
+            counters.add(gsi, Counters.ERRORS, 1);
+            errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, gsi, 0, t);
+            return;
+        }
+        if (r == InterruptSink.FAILED) {
+            counters.add(gsi, Counters.ERRORS, 1);
+            errorHandlerSafe(FabricErrorHandler.Kind.DELIVERY_FAILED, gsi, sink.lastErrno(gsi), null);
+        } else {
+            counters.add(gsi, Counters.DELIVERED, 1);
+        }
+    }
+
+    private void errorHandlerSafe(FabricErrorHandler.Kind kind, int gsi, long detail, Throwable t) {
+        try {
+            errorHandler.onError(kind, gsi, detail, t);
+        } catch (Throwable ignored) {
+            // The error handler must not stop the dispatcher; its own failure is dropped here.
+        }
+    }
+
+    /** @return true once the loop has exited (after SHUTDOWN and the final flush) */
+    public boolean isTerminated() {
+        return terminated;
+    }
+
+    /**
+     * @return the last sequence processed before termination; meaningful once
+     *         {@link #isTerminated()} is true
+     */
+    public long finalSequence() {
+        return finalSequence;
+    }
+
+    /** @return the latch counted down at termination */
+    public CountDownLatch terminatedLatch() {
+        return terminatedLatch;
+    }
+
+    /** @return the thread running the loop, or null before it started */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** @return batches completed (dispatcher-thread value; approximate from others) */
+    public long batches() {
+        return batches;
+    }
+}

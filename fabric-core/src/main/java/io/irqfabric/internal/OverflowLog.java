@@ -1,0 +1,112 @@
+package io.irqfabric.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Where a producer records an assertion when it cannot claim a ring slot (DESIGN.md, "Ring
+ * full"): lock-free, never blocking, never dropping.
+ *
+ * <pre>
+ *   recorded[gsi]  AtomicLongArray   producers: getAndIncrement   (monotonic ticket per GSI)
+ *   consumed[gsi]  long[]            dispatcher only: the recorded count it has turned into
+ *                                    a pending delivery
+ *   summary[w]     long[] (VarHandle)  bit (gsi % 64) of word (gsi / 64): "gsi has new records"
+ *   dirty          PaddedInt         1 when any summary bit may be set since the last drain
+ * </pre>
+ *
+ * A producer increments {@code recorded[gsi]}, then sets the summary bit, then {@code dirty};
+ * the dispatcher clears {@code dirty}, then each non-zero summary word, then reads
+ * {@code recorded}. Any record whose increment the dispatcher's read misses therefore has its
+ * summary bit and {@code dirty} written after the dispatcher cleared them, and the next drain
+ * sees it. Edge interrupts are idempotent, so one pending delivery covers any number of
+ * records; the count exists so a producer can tell, after close, whether its own record was
+ * consumed ({@link #consumedAtLeast(int, long)}).
+ */
+public final class OverflowLog {
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final AtomicLongArray recorded;
+    private final long[] consumed;
+    private final long[] summary;
+    private final PaddedInt dirty = new PaddedInt();
+
+    public OverflowLog(int gsiCount) {
+        recorded = new AtomicLongArray(gsiCount);
+        consumed = new long[gsiCount];
+        summary = new long[(gsiCount + 63) >>> 6];
+    }
+
+    /**
+     * Producer: records one assertion of {@code gsi}. Lock-free: three atomic operations.
+     *
+     * @return this record's ticket: covered once {@code consumed[gsi] >= ticket}
+     */
+    public long record(int gsi) {
+        long ticket = recorded.incrementAndGet(gsi);
+        int w = gsi >>> 6;
+        long bit = 1L << (gsi & 63);
+        if (((long) LONGS.getVolatile(summary, w) & bit) == 0) {
+            LONGS.getAndBitwiseOr(summary, w, bit);
+        }
+        dirty.sv(1);
+        return ticket;
+    }
+
+    /** @return true if a drain may find something (cheap check for the dispatcher each batch) */
+    public boolean lvDirty() {
+        return dirty.lv() != 0;
+    }
+
+    /**
+     * Dispatcher: moves every new record into {@code pending}.
+     *
+     * @param pending the dispatcher's pending set
+     * @param force   scan even if {@code dirty} is clear (the final drain at shutdown)
+     * @return number of GSIs that had new records
+     */
+    public int drainInto(PendingSet pending, boolean force) {
+        if (dirty.gas(0) == 0 && !force) {
+            return 0;
+        }
+        int found = 0;
+        for (int w = 0; w < summary.length; w++) {
+            if ((long) LONGS.getVolatile(summary, w) == 0) {
+                continue;
+            }
+            long bits = (long) LONGS.getAndSet(summary, w, 0L);
+            while (bits != 0) {
+                int gsi = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                long r = recorded.get(gsi);
+                if (r != consumed[gsi]) {
+                    LONGS.setRelease(consumed, gsi, r);
+                    pending.add(gsi);
+                    found++;
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return how many records of {@code gsi} producers have made (the "overflowed" counter)
+     */
+    public long recorded(int gsi) {
+        return recorded.get(gsi);
+    }
+
+    /**
+     * Whether the dispatcher has consumed the record with this ticket. Exact once the
+     * dispatcher has terminated (its last drain happens-before termination is observed).
+     *
+     * @param gsi    the GSI
+     * @param ticket the ticket {@link #record(int)} returned
+     * @return true if consumed
+     */
+    public boolean consumedAtLeast(int gsi, long ticket) {
+        return (long) LONGS.getAcquire(consumed, gsi) >= ticket;
+    }
+}
