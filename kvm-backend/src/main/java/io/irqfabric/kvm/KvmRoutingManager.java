@@ -8,6 +8,7 @@ import io.irqfabric.eventfd.EventFdSink;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Turns the fabric's routes into KVM state: GSI routes ({@code KVM_SET_GSI_ROUTING}) and
@@ -90,6 +91,8 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
     private long irqfdAssigns;
     private long irqfdDeassigns;
     private boolean closed;
+    /** Test hook: told every KVM call in order ("ROUTING n", "IRQFD+ k", "IRQFD- k"); null in production. */
+    private Consumer<String> trace;
 
     /**
      * A manager using KVM's own route limit and the default logging error handler.
@@ -327,8 +330,10 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
                 }
             }
             try {
-                vm.setGsiRouting(buildTable());
+                List<GsiRoute> table = buildTable();
+                vm.setGsiRouting(table);
                 routingCommits++;
+                trace("ROUTING " + table.size());
             } catch (KvmException e) {
                 for (int i = 0; i < n; i++) {
                     int g = dirty[i];
@@ -475,6 +480,7 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             vm.assignIrqFd(eventFds[g], kvmGsi[g]);
             assigned[g] = true;
             irqfdAssigns++;
+            trace("IRQFD+ " + kvmGsi[g]);
         } catch (KvmException e) {
             report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, e.errno(), e);
         }
@@ -485,10 +491,21 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             vm.deassignIrqFd(eventFds[g], kvmGsi[g]);
             assigned[g] = false;
             irqfdDeassigns++;
+            trace("IRQFD- " + kvmGsi[g]);
             return true;
         } catch (KvmException e) {
             report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, e.errno(), e);
             return false;
+        }
+    }
+
+    synchronized void setTrace(Consumer<String> hook) {
+        this.trace = hook;
+    }
+
+    private void trace(String event) {
+        if (trace != null) {
+            trace.accept(event);
         }
     }
 
