@@ -28,6 +28,7 @@ import java.util.List;
  *  0x2000 | IDT: 256 interrupt gates (8 B)   |  selector 0x08, type 0x8E; IDTR limit 0x7FF
  *  0x3000 | CONFIG (host-written):           |
  *         |   +0x00 u32 IOAPIC entry count n |
+ *         |   +0x04 u32 flags (FLAG_EOI_KICK)|
  *         |   +0x10 n x {u32 index of the    |  index = 0x10 + 2*pin (IOAPIC register)
  *         |          low dword, u32 high,    |  written high dword first, then low
  *         |          u32 low}                |
@@ -77,6 +78,17 @@ public final class GuestImage {
     public static final int IDT_LIMIT = 256 * 8 - 1;
     /** Config block: u32 IOAPIC entry count. */
     public static final int CONFIG_COUNT = 0x3000;
+    /** Config block: u32 flags ({@link #FLAG_EOI_KICK}); the host may change them while the guest runs. */
+    public static final int CONFIG_FLAGS = 0x3004;
+    /**
+     * Flag: after each EOI the handler does {@code out 0xF6, al} ({@link #EOI_KICK_PORT}). On
+     * this PVM host the guest's EOI write runs in KVM's instruction emulator and the
+     * KVM_EXIT_IOAPIC_EOI it raises is only delivered at the vCPU's next entry; the guest then
+     * halts, so without a kick the EOI exit waits for the next interrupt. The kick's I/O exit
+     * makes the vCPU re-enter at once and KVM delivers the EOI exit. Needed in split-irqchip
+     * mode only ({@link KvmGuestVm} sets it there).
+     */
+    public static final int FLAG_EOI_KICK = 1;
     /** Config block: IOAPIC entries, 12 bytes each. */
     public static final int CONFIG_ENTRIES = 0x3010;
     /** At most this many IOAPIC entries in the config block. */
@@ -103,6 +115,8 @@ public final class GuestImage {
     public static final int STOP_PORT = 0xF4;
     /** I/O port the exception handler writes. */
     public static final int FAULT_PORT = 0xF5;
+    /** I/O port the handler writes after EOI when {@link #FLAG_EOI_KICK} is set. */
+    public static final int EOI_KICK_PORT = 0xF6;
 
     /** LAPIC registers (xAPIC MMIO, default base 0xFEE00000). */
     public static final long LAPIC_BASE = 0xFEE0_0000L;
@@ -350,6 +364,13 @@ public final class GuestImage {
         a.ins("inc DWORD PTR [eax*4+0x4000]", 0xFF, 0x04, 0x85).imm32(COUNTERS);
         // C7 05 disp32 imm32: LAPIC EOI = 0 (for a level vector this also EOIs the IOAPIC).
         a.ins("mov DWORD PTR ds:0xfee000b0,0x0", 0xC7, 0x05).imm32(LAPIC_EOI).imm32(0);
+        // F6 05 disp32 imm8 (ModRM 00 000 101: test BYTE [disp32], imm8): FLAG_EOI_KICK set?
+        a.ins("test BYTE PTR ds:0x3004,0x1", 0xF6, 0x05).imm32(CONFIG_FLAGS).imm8(FLAG_EOI_KICK);
+        // 74 rel8: no -> skip the kick.
+        a.ins("je no_kick", 0x74).rel8("no_kick");
+        // E6 ib: out EOI_KICK_PORT, al -> I/O exit; re-entry delivers a pending EOI exit.
+        a.ins("out 0xf6,al", 0xE6).imm8(EOI_KICK_PORT);
+        a.label("no_kick");
         // BC imm32: esp = STACK_TOP, discarding the interrupt frame (no iret: see class doc).
         a.ins("mov esp,0xf000", 0xBC).imm32(STACK_TOP);
         // EB rel8: back to sti; hlt.

@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
  *
  * <pre>{@code
  * if (Kvm.unavailableReason() == null) {
- *     try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(64).boot();
+ *     try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(64).boot();   // create() + start()
  *          InterruptFabric fabric = InterruptFabric.builder().gsiCount(64).sink(guest.sink()).build()) {
  *         for (int i = 0; i < 8; i++) {
  *             guest.routeMsi(32 + i, 0x40 + i);          // fabric GSI 32+i -> guest vector 0x40+i
@@ -27,6 +27,15 @@ import java.util.function.BooleanSupplier;
  *         long handled = guest.handled(0x40);             // read from guest memory
  *     }   // fabric closes first (drains), then the guest: vCPU stopped, irqfds deassigned, VM freed
  * }
+ * }</pre>
+ *
+ * <p>Split irqchip with the fabric's IOAPIC: the guest programs the IOAPIC while it boots, so
+ * create the VM, then the fabric, then start the vCPU:
+ * <pre>{@code
+ * KvmGuestVm guest = KvmGuestVm.builder().irqchip(IrqchipMode.SPLIT).image(image).create();
+ * InterruptFabric fabric = InterruptFabric.builder().gsiCount(64).ioapic(true)
+ *         .sink(guest.sink()).routeListener(guest.routing()).build();
+ * guest.start(adapterOver(fabric.ioapic()));      // see UserspaceIoapic
  * }</pre>
  *
  * <h2>The vCPU loop</h2>
@@ -51,10 +60,11 @@ public final class KvmGuestVm implements AutoCloseable {
     private final KvmVcpu vcpu;
     private final KvmRoutingManager routing;
     private final IrqchipMode mode;
-    private final UserspaceIoapic ioapic;
+    private volatile UserspaceIoapic ioapic;
     private final FabricErrorHandler errors;
     private final GuestImage image;
-    private final Thread vcpuThread;
+    private Thread vcpuThread;
+    private boolean started;
     private final CountDownLatch vcpuStopped = new CountDownLatch(1);
     private volatile String failure;
     private volatile boolean stopRequested;
@@ -62,6 +72,7 @@ public final class KvmGuestVm implements AutoCloseable {
     private final AtomicLong ioapicMmioExits = new AtomicLong();
     private final AtomicLong eoiExits = new AtomicLong();
     private final AtomicLong invalidMmio = new AtomicLong();
+    private final AtomicLong eoiKicks = new AtomicLong();
     private boolean closed;
 
     private KvmGuestVm(Builder b) {
@@ -84,6 +95,9 @@ public final class KvmGuestVm implements AutoCloseable {
             }
             m = GuestMemory.allocate(GuestImage.MEMORY_SIZE);
             image.loadInto(m);
+            if (mode == IrqchipMode.SPLIT) {
+                m.putInt(GuestImage.CONFIG_FLAGS, GuestImage.FLAG_EOI_KICK); // see FLAG_EOI_KICK: PVM quirk
+            }
             v.setUserMemoryRegion(0, 0, m);
             r = new KvmRoutingManager(v, mode, b.gsiCount, b.maxRoutes, errors);
             c = v.createVcpu(0);
@@ -97,7 +111,26 @@ public final class KvmGuestVm implements AutoCloseable {
         this.memory = m;
         this.vcpu = c;
         this.routing = r;
-        this.vcpuThread = new Thread(this::runVcpu, "irqfabric-vcpu0");
+    }
+
+    /**
+     * Starts the vCPU thread and waits (up to 5 s) until the guest reports ready: LAPIC
+     * enabled, IOAPIC entries programmed. Build the fabric (sink, route listener) before this:
+     * the guest programs its IOAPIC while it boots.
+     *
+     * @return this
+     * @throws IllegalStateException if already started, if split mode has no IOAPIC, or if the
+     *                               guest does not come up (the VM is closed then)
+     */
+    public synchronized KvmGuestVm start() {
+        if (started || closed) {
+            throw new IllegalStateException(closed ? "closed" : "already started");
+        }
+        if (mode == IrqchipMode.SPLIT && ioapic == null) {
+            throw new IllegalStateException("split irqchip needs a user-space IOAPIC: start(ioapic) or builder().ioapic(...)");
+        }
+        started = true;
+        vcpuThread = new Thread(this::runVcpu, "irqfabric-vcpu0");
         vcpuThread.setDaemon(true);
         vcpuThread.start();
         if (!awaitCondition(() -> GuestImage.isReady(memory) || failure != null, READY_TIMEOUT_MS) || failure != null) {
@@ -105,6 +138,21 @@ public final class KvmGuestVm implements AutoCloseable {
             close();
             throw new IllegalStateException("test guest failed to boot: " + why);
         }
+        return this;
+    }
+
+    /**
+     * {@link #start()} with the user-space IOAPIC the vCPU loop forwards to (split mode).
+     *
+     * @param userspaceIoapic the IOAPIC (for the fabric's: an adapter over {@code fabric.ioapic()})
+     * @return this
+     */
+    public synchronized KvmGuestVm start(UserspaceIoapic userspaceIoapic) {
+        if (mode != IrqchipMode.SPLIT) {
+            throw new IllegalStateException("a user-space IOAPIC is only used with IrqchipMode.SPLIT");
+        }
+        this.ioapic = userspaceIoapic;
+        return start();
     }
 
     /** @return a builder (in-kernel irqchip, 64 GSIs, the standard image) */
@@ -141,6 +189,10 @@ public final class KvmGuestVm implements AutoCloseable {
                     case KvmVcpu.EXIT_IO:
                         if (vcpu.ioPort() == GuestImage.STOP_PORT) {
                             return;
+                        }
+                        if (vcpu.ioPort() == GuestImage.EOI_KICK_PORT) {
+                            eoiKicks.incrementAndGet();
+                            break;
                         }
                         if (vcpu.ioPort() == GuestImage.FAULT_PORT) {
                             failure = "guest CPU exception, vector " + memory.getInt(GuestImage.STATUS_FAULT_VECTOR);
@@ -323,6 +375,11 @@ public final class KvmGuestVm implements AutoCloseable {
         return eoiExits.get();
     }
 
+    /** @return I/O exits of the guest's EOI kick (split mode; see {@link GuestImage#FLAG_EOI_KICK}) */
+    public long eoiKicks() {
+        return eoiKicks.get();
+    }
+
     /** @return MMIO accesses outside any device (guest errors) */
     public long invalidMmioAccesses() {
         return invalidMmio.get();
@@ -364,7 +421,7 @@ public final class KvmGuestVm implements AutoCloseable {
         }
         closed = true;
         stopRequested = true;
-        boolean stopped = vcpuStopped.getCount() == 0;
+        boolean stopped = !started || vcpuStopped.getCount() == 0;
         for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
             try {
                 vm.signalMsi(MsiMessage.address(0), MsiMessage.edge(GuestImage.STOP_VECTOR));
@@ -449,8 +506,21 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
-         * Creates the VM, loads the guest, starts the vCPU thread and waits (up to 5 s) until the
-         * guest reports ready (LAPIC enabled, IOAPIC entries programmed).
+         * Creates the VM (irqchip, memory with the guest loaded, routing manager, vCPU with its
+         * registers set) without running it; {@link KvmGuestVm#start()} runs it.
+         *
+         * @return the created, not yet running guest
+         * @throws KvmException if /dev/kvm or an ioctl fails
+         */
+        public KvmGuestVm create() {
+            if (mode == IrqchipMode.IN_KERNEL && ioapic != null) {
+                throw new IllegalStateException("a user-space IOAPIC is only used with IrqchipMode.SPLIT");
+            }
+            return new KvmGuestVm(this);
+        }
+
+        /**
+         * {@link #create()} then {@link KvmGuestVm#start()}.
          *
          * @return the running guest
          * @throws KvmException          if /dev/kvm or an ioctl fails
@@ -460,10 +530,13 @@ public final class KvmGuestVm implements AutoCloseable {
             if (mode == IrqchipMode.SPLIT && ioapic == null) {
                 throw new IllegalStateException("split irqchip needs a user-space IOAPIC: builder().ioapic(...)");
             }
-            if (mode == IrqchipMode.IN_KERNEL && ioapic != null) {
-                throw new IllegalStateException("a user-space IOAPIC is only used with IrqchipMode.SPLIT");
+            KvmGuestVm vm = create();
+            try {
+                return vm.start();
+            } catch (RuntimeException e) {
+                vm.close();
+                throw e;
             }
-            return new KvmGuestVm(this);
         }
     }
 }
