@@ -74,6 +74,12 @@ public final class InterruptFabric implements AutoCloseable {
     private final PaddedInt closed = new PaddedInt();
     private final Thread dispatcherThread;
     private final ThreadLocal<ReplySlot> replySlots = ThreadLocal.withInitial(ReplySlot::new);
+    /**
+     * Test seam: run between a failed claim and the overflow record, so a test can make the
+     * dispatcher finish its batch (and its drain) inside that window deterministically. Read
+     * only on the ring-full path; null in production.
+     */
+    private volatile Runnable beforeOverflowRecord;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
@@ -140,6 +146,10 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     private void triggerOverflow(int gsi) {
+        Runnable hook = beforeOverflowRecord;
+        if (hook != null) {
+            hook.run();
+        }
         long ticket = overflow.record(gsi);
         final RingBuffer<RingEvent> rb = ring;
         try {
@@ -246,6 +256,11 @@ public final class InterruptFabric implements AutoCloseable {
                     "group GSIs " + baseGsi + ".." + (baseGsi + count - 1) + " exceed the fabric's range 0.." + (gsiCount - 1));
         }
         return new InterruptSourceGroup(this, type, baseGsi, count);
+    }
+
+    /** Test seam, see {@link #beforeOverflowRecord}. */
+    void beforeOverflowRecord(Runnable hook) {
+        this.beforeOverflowRecord = hook;
     }
 
     /** @return the number of GSIs this fabric serves ({@code 0..gsiCount()-1}) */
