@@ -52,7 +52,9 @@ public final class VirtioPciController extends GuestDevice implements VirtioPciV
     @Override
     public void writeQueueVector(int queue, int vector) {
         checkQueue(queue);
-        postWrite(SPACE_QUEUE, queue, 2, vector & 0xFFFF, "virtio.writeQueueVector");
+        // Waits until applied: device threads read the map directly, so a signal issued after
+        // this returns must already see the new vector (ring order alone would not give that).
+        port.request(RingEvent.DEVICE_WRITE, id(), ControllerPort.pack(SPACE_QUEUE, queue, 2), vector & 0xFFFF, "virtio.writeQueueVector");
     }
 
     @Override
@@ -63,7 +65,7 @@ public final class VirtioPciController extends GuestDevice implements VirtioPciV
 
     @Override
     public void writeConfigVector(int vector) {
-        postWrite(SPACE_CONFIG, 0, 2, vector & 0xFFFF, "virtio.writeConfigVector");
+        port.request(RingEvent.DEVICE_WRITE, id(), ControllerPort.pack(SPACE_CONFIG, 0, 2), vector & 0xFFFF, "virtio.writeConfigVector");
     }
 
     @Override

@@ -10,7 +10,9 @@ import io.irqfabric.msi.MsixTable;
  * {@link io.irqfabric.InterruptFabric#createVirtioPci(MsixTable, int)}.
  *
  * <p>The guest's writes and reads of the two common-configuration fields arrive from vCPU
- * threads through the ring (a read sees the same vCPU's earlier write). As the virtio
+ * threads through the ring (a read sees the same vCPU's earlier write). A write returns once the
+ * dispatcher has applied it, so any signal issued after it returns uses the new vector (device
+ * threads read the map with one acquire load, not through the ring). As the virtio
  * specification requires, a write of a vector the table does not have stores
  * {@link #NO_VECTOR}, which the guest reads back to learn the mapping failed. A queue (or the
  * configuration) mapped to {@link #NO_VECTOR} raises nothing: {@link #signalQueue} returns
