@@ -64,8 +64,8 @@ public final class ControllerHub {
 
     /** The dispatcher-side part of a controller with interrupt lines (the IOAPIC). */
     public interface LineDrainer {
-        /** A LINE_CHANGED event for {@code line}. */
-        void onLineChanged(int line);
+        /** A LINE_CHANGED event for {@code line} with its {@link LineStates#record} payload. */
+        void onLineChanged(int line, int payload);
 
         /** Batch end: consume every line changed since the last drain. */
         void drainChangedLines();
@@ -163,7 +163,7 @@ public final class ControllerHub {
                     device(e.target).attach();
                     break;
                 case RingEvent.LINE_CHANGED:
-                    lineDrainer.onLineChanged(e.target);
+                    lineDrainer.onLineChanged(e.target, (int) e.a);
                     break;
                 case RingEvent.EOI:
                     lineDrainer.onEoi(e.target);

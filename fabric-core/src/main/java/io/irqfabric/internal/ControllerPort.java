@@ -104,22 +104,28 @@ public final class ControllerPort {
     }
 
     /**
-     * Publishes a payload-free event if a slot is free right now.
+     * Publishes an event if a slot is free right now (never waits).
      *
-     * @return false if the ring was full
+     * @return the event's sequence, or -1 if the ring was full
      */
-    public boolean tryPost(int type, int target) {
+    public long tryPost(int type, int target, long a) {
         final long seq;
         try {
             seq = ring.tryNext();
         } catch (InsufficientCapacityException full) {
-            return false;
+            return -1;
         }
         RingEvent e = ring.get(seq);
         e.type = type;
         e.target = target;
+        e.a = a;
         ring.publish(seq);
-        return true;
+        return seq;
+    }
+
+    /** @return the last sequence the dispatcher handled; meaningful once it has terminated */
+    public long finalSequence() {
+        return dispatcher.finalSequence();
     }
 
     /**

@@ -23,6 +23,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     private final long[] entries = new long[PINS];
     /** The dispatcher's view of each line (crosvm's interrupt_level). */
     private final boolean[] level = new boolean[PINS];
+    /** The last line generation applied per pin (see {@link LineStates}). */
+    private final int[] lastGen = new int[PINS];
     private final boolean[] routed = new boolean[PINS];
     private final long[] routeAddress = new long[PINS];
     private final int[] routeData = new int[PINS];
@@ -58,27 +60,31 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public void setLevel(int pin, boolean asserted) {
-        checkPin(pin);
-        port.checkOpen("ioapic.setLevel");
-        boolean rose = lines.set(pin, asserted);
-        lineChangedPosted(pin, rose, "ioapic.setLevel");
+        lineChange(pin, asserted ? LineStates.SET_HIGH : LineStates.SET_LOW, "ioapic.setLevel");
     }
 
     @Override
     public void pulse(int pin) {
-        checkPin(pin);
-        port.checkOpen("ioapic.pulse");
-        lines.pulse(pin);
-        lineChangedPosted(pin, true, "ioapic.pulse");
+        lineChange(pin, LineStates.PULSE, "ioapic.pulse");
     }
 
-    private void lineChangedPosted(int pin, boolean assertion, String what) {
-        // If the ring is full the dispatcher has unreleased events and drains changed lines
-        // after releasing them (LineStates), so a failed tryPost loses nothing.
-        port.tryPost(RingEvent.LINE_CHANGED, pin);
-        if (assertion && port.isClosed()) {
+    private void lineChange(int pin, int op, String what) {
+        checkPin(pin);
+        port.checkOpen(what);
+        int payload = lines.record(pin, op);
+        boolean rose = (payload & LineStates.ROSE) != 0;
+        long seq = port.tryPost(RingEvent.LINE_CHANGED, pin, payload);
+        if (seq < 0) {
+            // Ring full: the word keeps the rise and the latest level. Then one more try for a
+            // batch end; if the ring is still full the dispatcher has unreleased events and
+            // drains changed lines after releasing them (LineStates), so nothing is lost.
+            lines.overflow(pin, rose);
+            port.tryPost(RingEvent.OVERFLOW, 0, 0);
+        }
+        if (rose && port.isClosed()) {
             port.awaitDispatcherTermination();
-            if (lines.roseUnconsumed(pin)) {
+            boolean handled = seq >= 0 ? seq <= port.finalSequence() : !lines.roseUnconsumed(pin);
+            if (!handled) {
                 throw port.closedException(what + "(" + pin + ")");
             }
         }
@@ -247,8 +253,14 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     }
 
     @Override
-    public void onLineChanged(int pin) {
-        consumeLine(pin);
+    public void onLineChanged(int pin, int payload) {
+        int gen = LineStates.gen(payload);
+        if (LineStates.newer(gen, lastGen[pin])) {
+            lastGen[pin] = gen;
+            applyLine(pin, (payload & LineStates.ROSE) != 0, (payload & LineStates.LEVEL) != 0);
+        } else if ((payload & LineStates.ROSE) != 0) {
+            pulseOnce(pin); // a drain already applied a later level: keep only this event's edge
+        }
     }
 
     @Override
@@ -257,19 +269,36 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         while (changed != 0) {
             int pin = Long.numberOfTrailingZeros(changed);
             changed &= changed - 1;
-            consumeLine(pin);
+            int w = lines.consume(pin);
+            int gen = LineStates.gen(w);
+            if (LineStates.newer(gen, lastGen[pin])) {
+                lastGen[pin] = gen;
+                applyLine(pin, (w & LineStates.ROSE) != 0, (w & LineStates.LEVEL) != 0);
+            } else if ((w & LineStates.ROSE) != 0) {
+                pulseOnce(pin); // its level was already applied by a later event
+            }
         }
     }
 
-    private void consumeLine(int pin) {
-        int s = lines.consume(pin);
-        boolean high = (s & LineStates.LEVEL) != 0;
-        if ((s & LineStates.ROSE) != 0 || (high && !level[pin])) {
+    private void applyLine(int pin, boolean rose, boolean high) {
+        if (rose || (high && !level[pin])) {
             raise(pin);
         }
         if (!high) {
             level[pin] = false;
         }
+    }
+
+    /**
+     * An edge that leaves the line where it was.
+     *
+     * @return true if injected
+     */
+    private boolean pulseOnce(int pin) {
+        boolean wasHigh = level[pin];
+        boolean injected = raise(pin);
+        level[pin] = wasHigh;
+        return injected;
     }
 
     @Override
@@ -296,9 +325,6 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public boolean onRtcPulse() {
-        boolean wasHigh = level[RTC_PIN];
-        boolean injected = raise(RTC_PIN);
-        level[RTC_PIN] = wasHigh; // a pulse: up, then back to where the line was
-        return !injected;
+        return !pulseOnce(RTC_PIN);
     }
 }

@@ -444,6 +444,20 @@ class IoapicTest {
     }
 
     @Test
+    void aPulseAfterAnUnmaskFromTheSameThreadIsNeverLost() {
+        // Line changes are applied in ring order: the pulse cannot be consumed while the pin is
+        // still masked by an earlier write of the same thread.
+        for (int i = 0; i < 300; i++) {
+            writeEntry(io, EDGE_PIN, edge(VEC_EDGE, true));
+            io.pulse(EDGE_PIN);                        // masked: lost
+            writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
+            io.pulse(EDGE_PIN);                        // unmasked: must fire
+            io.setLevel(LEVEL_PIN, (i & 1) == 0);
+            assertEquals(1, f.fired(EDGE_PIN), "round " + i);
+        }
+    }
+
+    @Test
     void lineChangesSurviveAFullRing() throws Exception {
         f.close();
         CountDownLatch entered = new CountDownLatch(1);
