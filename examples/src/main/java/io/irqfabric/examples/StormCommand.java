@@ -4,6 +4,7 @@ import io.irqfabric.DispatcherWait;
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.kvm.Kvm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,18 +38,35 @@ public final class StormCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     DispatcherWait wait = DispatcherWait.YIELDING;
 
+    /** Where the deliveries go. */
+    enum Target { auto, eventfd, kvm }
+
+    @Option(names = "--target", description = "auto (a KVM guest when /dev/kvm is usable, else eventfds), eventfd, kvm (default: ${DEFAULT-VALUE})")
+    Target target = Target.auto;
+
     @Override
     public Integer call() throws Exception {
         if (producers < 1 || gsis < 1 || seconds <= 0) {
             System.err.println("storm: --producers, --gsis and --duration must be positive");
             return 2;
         }
+        if (target != Target.eventfd) {
+            String why = Kvm.unavailableReason();
+            if (why == null) {
+                return KvmStorm.run(this);
+            }
+            if (target == Target.kvm) {
+                System.err.println("storm: --target kvm but /dev/kvm is not usable: " + why);
+                return 2;
+            }
+            System.out.println("storm: /dev/kvm not usable (" + why + "): storming real eventfds instead");
+        }
         System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, sink: real eventfds%n",
                 producers, gsis, seconds, ringSize, wait);
         try (EventFdSink sink = EventFdSink.create(gsis);
              InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
                      .waitStrategy(wait).sink(sink).build()) {
-            StormResult r = runStorm(fabric, producers, gsis, seconds);
+            StormResult r = runStorm(fabric, producers, 0, gsis, seconds);
             long[] readBack = new long[gsis];
             for (int g = 0; g < gsis; g++) {
                 readBack[g] = sink.eventFd(g).read();
@@ -72,7 +90,10 @@ public final class StormCommand implements Callable<Integer> {
      * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
      * fabric (which delivers everything accepted).
      */
-    static StormResult runStorm(InterruptFabric fabric, int producers, int gsis, double seconds) throws InterruptedException {
+    /** Extra text for the progress line (the KVM mode adds guest-handled/s); may be null. */
+    static java.util.function.Supplier<String> progressExtra;
+
+    static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds) throws InterruptedException {
         long[][] accepted = new long[producers][gsis];
         AtomicLongArray progress = new AtomicLongArray(producers * 16); // one cache line per producer
         CountDownLatch start = new CountDownLatch(1);
@@ -96,7 +117,7 @@ public final class StormCommand implements Callable<Integer> {
                         x ^= x >>> 7;
                         x ^= x << 17;
                         int g = (int) ((x >>> 33) % gsis);
-                        fabric.trigger(g);
+                        fabric.trigger(baseGsi + g);
                         mine[g]++;
                     }
                     n += 256;
@@ -128,11 +149,12 @@ public final class StormCommand implements Callable<Integer> {
                 produced += progress.get(p * 16);
             }
             long delivered = c.totalDelivered();
+            String extra = progressExtra == null ? "" : progressExtra.get();
             double dt = (now - lastT) / 1e9;
             if (dt > 0.05) {
-                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  eventfd writes %6.3f M/s  coalescing %6.1f:1  overflowed %d%n",
+                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  eventfd writes %6.3f M/s  coalescing %6.1f:1  overflowed %d%s%n",
                         (now - t0) / 1e9, (produced - lastAsserted) / dt / 1e6, (delivered - lastDelivered) / dt / 1e6,
-                        ratio(produced - lastAsserted, delivered - lastDelivered), c.totalOverflowed());
+                        ratio(produced - lastAsserted, delivered - lastDelivered), c.totalOverflowed(), extra);
             }
             lastAsserted = produced;
             lastDelivered = delivered;
@@ -140,10 +162,10 @@ public final class StormCommand implements Callable<Integer> {
         }
         double elapsed = (System.nanoTime() - t0) / 1e9;
         fabric.close();
-        long[] total = new long[gsis];
+        long[] total = new long[baseGsi + gsis];
         for (long[] a : accepted) {
             for (int g = 0; g < gsis; g++) {
-                total[g] += a[g];
+                total[baseGsi + g] += a[g];
             }
         }
         return new StormResult(total, elapsed);
