@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.msi.MsiMessage;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,8 @@ public final class KvmGuestVm implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KvmGuestVm.class.getName());
     /** How long {@link Builder#boot()} waits for the guest to report ready. */
     private static final long READY_TIMEOUT_MS = 5_000;
+    /** MSI address of the guest's only LAPIC (id 0, physical destination). */
+    private static final long LAPIC0 = MsiMessage.encodeAddress(0, false, false);
 
     private final Kvm kvm;
     private final KvmVm vm;
@@ -299,7 +302,7 @@ public final class KvmGuestVm implements AutoCloseable {
      */
     public void routeMsi(int fabricGsi, int vector) {
         checkVector(vector);
-        routing.setMsiRoute(fabricGsi, MsiMessage.address(0), MsiMessage.edge(vector));
+        routing.setMsiRoute(fabricGsi, LAPIC0, MsiMessage.encodeData(vector, MsiMessage.DELIVERY_FIXED, false, false));
         routing.commitRoutes();
     }
 
@@ -310,7 +313,7 @@ public final class KvmGuestVm implements AutoCloseable {
      * @return &gt; 0 if delivered
      */
     public int signalMsi(int vector) {
-        return vm.signalMsi(MsiMessage.address(0), MsiMessage.edge(vector));
+        return vm.signalMsi(LAPIC0, MsiMessage.encodeData(vector, MsiMessage.DELIVERY_FIXED, false, false));
     }
 
     /**
@@ -424,7 +427,7 @@ public final class KvmGuestVm implements AutoCloseable {
         boolean stopped = !started || vcpuStopped.getCount() == 0;
         for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
             try {
-                vm.signalMsi(MsiMessage.address(0), MsiMessage.edge(GuestImage.STOP_VECTOR));
+                vm.signalMsi(LAPIC0, MsiMessage.encodeData(GuestImage.STOP_VECTOR, MsiMessage.DELIVERY_FIXED, false, false));
             } catch (KvmException e) {
                 LOG.log(System.Logger.Level.DEBUG, "stop MSI failed: " + e.getMessage());
             }
