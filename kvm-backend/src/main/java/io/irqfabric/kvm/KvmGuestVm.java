@@ -36,7 +36,7 @@ import java.util.function.BooleanSupplier;
  * KvmGuestVm guest = KvmGuestVm.builder().irqchip(IrqchipMode.SPLIT).image(image).create();
  * InterruptFabric fabric = InterruptFabric.builder().gsiCount(64).ioapic(true)
  *         .sink(guest.sink()).routeListener(guest.routing()).build();
- * guest.start(adapterOver(fabric.ioapic()));      // see UserspaceIoapic
+ * guest.start(UserspaceIoapic.of(fabric.ioapic()));
  * }</pre>
  *
  * <h2>The vCPU loop</h2>
@@ -147,7 +147,7 @@ public final class KvmGuestVm implements AutoCloseable {
     /**
      * {@link #start()} with the user-space IOAPIC the vCPU loop forwards to (split mode).
      *
-     * @param userspaceIoapic the IOAPIC (for the fabric's: an adapter over {@code fabric.ioapic()})
+     * @param userspaceIoapic the IOAPIC; for the fabric's: {@code UserspaceIoapic.of(fabric.ioapic())}
      * @return this
      */
     public synchronized KvmGuestVm start(UserspaceIoapic userspaceIoapic) {

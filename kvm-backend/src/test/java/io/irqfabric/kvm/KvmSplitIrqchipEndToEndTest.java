@@ -29,23 +29,24 @@ class KvmSplitIrqchipEndToEndTest {
     /** Lets the test drop the vCPU's EOI forwarding, to show that EOI exits clear remote IRR. */
     private static volatile boolean forwardEois = true;
 
-    /** The fabric's IOAPIC as the vCPU loop sees it. */
+    /** The fabric's IOAPIC as the vCPU loop sees it, with a switch to drop EOIs. */
     private static UserspaceIoapic adapter(IoapicPort io) {
+        UserspaceIoapic fabricIoapic = UserspaceIoapic.of(io);
         return new UserspaceIoapic() {
             @Override
             public long mmioRead(long offset, int size) {
-                return io.mmioRead(offset, size);
+                return fabricIoapic.mmioRead(offset, size);
             }
 
             @Override
             public void mmioWrite(long offset, int size, long value) {
-                io.mmioWrite(offset, size, value);
+                fabricIoapic.mmioWrite(offset, size, value);
             }
 
             @Override
             public void eoi(int vector) {
                 if (forwardEois) {
-                    io.eoi(vector);
+                    fabricIoapic.eoi(vector);
                 }
             }
         };
