@@ -472,37 +472,55 @@ public final class KvmGuestVm implements AutoCloseable {
         private Builder() {
         }
 
-        /** @param mode in-kernel or split irqchip (default in-kernel) @return this */
+        /**
+         * @param mode in-kernel or split irqchip (default in-kernel)
+         * @return this
+         */
         public Builder irqchip(IrqchipMode mode) {
             this.mode = mode;
             return this;
         }
 
-        /** @param count the fabric's GSI count (default 64) @return this */
+        /**
+         * @param count the fabric's GSI count (default 64)
+         * @return this
+         */
         public Builder gsiCount(int count) {
             this.gsiCount = count;
             return this;
         }
 
-        /** @param max a route cap below KVM's limit (0 = KVM's) @return this */
+        /**
+         * @param max a route cap below KVM's limit (0 = KVM's)
+         * @return this
+         */
         public Builder maxRoutes(int max) {
             this.maxRoutes = max;
             return this;
         }
 
-        /** @param image the guest to run (default {@link GuestImage#standard()}) @return this */
+        /**
+         * @param image the guest to run (default {@link GuestImage#standard()})
+         * @return this
+         */
         public Builder image(GuestImage image) {
             this.image = image;
             return this;
         }
 
-        /** @param ioapic the user-space IOAPIC (required with {@link IrqchipMode#SPLIT}) @return this */
+        /**
+         * @param ioapic the user-space IOAPIC (required with {@link IrqchipMode#SPLIT})
+         * @return this
+         */
         public Builder ioapic(UserspaceIoapic ioapic) {
             this.ioapic = ioapic;
             return this;
         }
 
-        /** @param handler receives guest and routing errors @return this */
+        /**
+         * @param handler receives guest and routing errors
+         * @return this
+         */
         public Builder errorHandler(FabricErrorHandler handler) {
             this.errors = handler;
             return this;
