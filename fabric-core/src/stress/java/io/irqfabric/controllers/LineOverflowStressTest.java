@@ -31,8 +31,8 @@ class LineOverflowStressTest {
         try (ControllerFixture f = ControllerFixture.custom(b -> b.ioapic(true).ringSize(4), s -> s)) {
             IoapicPort io = f.fabric.ioapic();
             for (int d = 0; d < DEVICES; d++) {
-                writeEntry(io, 2 + d, RedirectionEntry.of(0x40 + d, 0, false, false, false, false, 0));
-                writeEntry(io, 12 + d, RedirectionEntry.of(0x50 + d, 0, false, false, true, false, 0));
+                ControllerFixture.writeEntry(io, 2 + d, RedirectionEntry.of(0x40 + d, 0, false, false, false, false, 0));
+                ControllerFixture.writeEntry(io, 12 + d, RedirectionEntry.of(0x50 + d, 0, false, false, true, false, 0));
             }
             f.drainAll();
             AtomicBoolean stop = new AtomicBoolean();
@@ -94,10 +94,4 @@ class LineOverflowStressTest {
         }
     }
 
-    private static void writeEntry(IoapicPort io, int pin, long e) {
-        io.mmioWrite(IoapicPort.IOREGSEL, 4, IoapicPort.redirectionSelector(pin, true));
-        io.mmioWrite(IoapicPort.IOWIN, 4, e >>> 32);
-        io.mmioWrite(IoapicPort.IOREGSEL, 4, IoapicPort.redirectionSelector(pin, false));
-        io.mmioWrite(IoapicPort.IOWIN, 4, e & 0xFFFF_FFFFL);
-    }
 }
