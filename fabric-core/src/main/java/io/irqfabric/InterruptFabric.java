@@ -106,6 +106,12 @@ public final class InterruptFabric implements AutoCloseable {
     private final ControllerHub hub;
     private final ControllerPort port;
     private final IoapicController ioapic;
+    /**
+     * Test seam: run between a failed claim and the overflow record, so a test can make the
+     * dispatcher finish its batch (and its drain) inside that window deterministically. Read
+     * only on the ring-full path; null in production.
+     */
+    private volatile Runnable beforeOverflowRecord;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
@@ -186,6 +192,10 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     private void triggerOverflow(int gsi) {
+        Runnable hook = beforeOverflowRecord;
+        if (hook != null) {
+            hook.run();
+        }
         long ticket = overflow.record(gsi);
         final RingBuffer<RingEvent> rb = ring;
         try {
@@ -388,6 +398,11 @@ public final class InterruptFabric implements AutoCloseable {
         // The dispatcher sets the reset state (masks) before any event published after this one.
         port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create " + what);
         return device;
+    }
+
+    /** Test seam, see {@link #beforeOverflowRecord}. */
+    void beforeOverflowRecord(Runnable hook) {
+        this.beforeOverflowRecord = hook;
     }
 
     /** @return the number of GSIs this fabric serves ({@code 0..gsiCount()-1}) */
