@@ -1,6 +1,7 @@
 /**
- * irqfabric core: the public API ({@code io.irqfabric}) and the Linux eventfd sink
- * ({@code io.irqfabric.eventfd}). Internals ({@code io.irqfabric.internal}) are not exported.
+ * irqfabric core: the public API ({@code io.irqfabric}), the Linux eventfd sink
+ * ({@code io.irqfabric.eventfd}) and the interrupt controllers' API ({@code io.irqfabric.ioapic},
+ * {@code io.irqfabric.msi}, {@code io.irqfabric.virtio}). Internals ({@code io.irqfabric.internal}) are not exported.
  */
 module io.irqfabric.core {
     requires com.lmax.disruptor;
@@ -8,4 +9,7 @@ module io.irqfabric.core {
 
     exports io.irqfabric;
     exports io.irqfabric.eventfd;
+    exports io.irqfabric.ioapic;
+    exports io.irqfabric.msi;
+    exports io.irqfabric.virtio;
 }

@@ -1,5 +1,6 @@
 package io.irqfabric;
 
+import io.irqfabric.internal.ControllerHub;
 import io.irqfabric.internal.Counters;
 import io.irqfabric.internal.OverflowLog;
 
@@ -8,21 +9,52 @@ import io.irqfabric.internal.OverflowLog;
  * dispatcher by a few batches; after {@link InterruptFabric#close()} they are final.
  *
  * <ul>
- *   <li>asserted: accepted assertions (through the ring plus overflow records);</li>
+ *   <li>asserted: accepted assertions the dispatcher has taken in (through the ring, plus
+ *       overflow records it has drained);</li>
  *   <li>delivered: deliveries the sink accepted;</li>
  *   <li>coalesced: assertions that rode on another's delivery
  *       ({@code asserted - delivered - errors}, never negative);</li>
- *   <li>overflowed: assertions recorded in the overflow log because the ring was full;</li>
- *   <li>errors: failed deliveries and exceptions while handling the GSI.</li>
+ *   <li>overflowed: assertions recorded in the overflow log because the ring was full
+ *       (including, after close, records whose producer was refused);</li>
+ *   <li>errors: failed deliveries and exceptions while handling the GSI, and interrupts a
+ *       controller rejected (an MSI address outside 0xFEExxxxx, a requester ID outside the
+ *       device's bus range);</li>
+ *   <li>masked: assertions that found their source masked and were kept as a pending bit
+ *       (delivered once on unmask).</li>
  * </ul>
+ * Two fabric-wide counters belong to the interrupt controllers: {@link #guestAccessErrors()} and
+ * {@link #rejectedRequests()}.
  */
 public final class FabricCounters {
     private final Counters counters;
     private final OverflowLog overflow;
+    private final ControllerHub hub;
 
-    FabricCounters(Counters counters, OverflowLog overflow) {
+    FabricCounters(Counters counters, OverflowLog overflow, ControllerHub hub) {
         this.counters = counters;
         this.overflow = overflow;
+        this.hub = hub;
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return assertions that found their source masked (kept pending, delivered on unmask)
+     */
+    public long masked(int gsi) {
+        return counters.get(gsi, Counters.MASKED);
+    }
+
+    /** @return malformed guest register accesses the controllers ignored (bad size, offset, selector) */
+    public long guestAccessErrors() {
+        return hub.guestAccessErrors();
+    }
+
+    /**
+     * @return requests the controllers rejected: interrupts of vectors whose MSI address is
+     *         outside 0xFEExxxxx (and each such programming), requester IDs outside a device's bus range
+     */
+    public long rejectedRequests() {
+        return hub.rejectedRequests();
     }
 
     /** @return the number of GSIs */
@@ -35,7 +67,7 @@ public final class FabricCounters {
      * @return accepted assertions
      */
     public long asserted(int gsi) {
-        return counters.get(gsi, Counters.ASSERTED) + overflow.recorded(gsi);
+        return counters.get(gsi, Counters.ASSERTED) + overflow.consumed(gsi);
     }
 
     /**

@@ -5,13 +5,27 @@ import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
+import io.irqfabric.internal.ControllerHub;
+import io.irqfabric.internal.ControllerPort;
 import io.irqfabric.internal.Counters;
 import io.irqfabric.internal.Dispatcher;
+import io.irqfabric.internal.GuestDevice;
+import io.irqfabric.internal.IoapicController;
+import io.irqfabric.internal.MsiController;
+import io.irqfabric.internal.MsixController;
 import io.irqfabric.internal.OverflowLog;
 import io.irqfabric.internal.PaddedInt;
 import io.irqfabric.internal.ParkingWaitStrategy;
-import io.irqfabric.internal.ReplySlot;
 import io.irqfabric.internal.RingEvent;
+import io.irqfabric.internal.VirtioMmioController;
+import io.irqfabric.internal.VirtioPciController;
+import io.irqfabric.ioapic.IoapicPort;
+import io.irqfabric.ioapic.ResampleListener;
+import io.irqfabric.msi.BusRange;
+import io.irqfabric.msi.MsiCapability;
+import io.irqfabric.msi.MsixTable;
+import io.irqfabric.virtio.VirtioMmioInterrupt;
+import io.irqfabric.virtio.VirtioPciVectors;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +72,22 @@ import java.util.concurrent.TimeUnit;
  * returns normally (accepted and delivered), if not it throws {@link FabricClosedException}
  * (not accepted). So "accepted" always implies "delivered". The sink is not closed: its owner
  * closes it.
+ *
+ * <h2>Interrupt controllers</h2>
+ * The dispatcher thread also owns the guest-programmable interrupt controllers (DESIGN.md
+ * invariant 2): the userspace IOAPIC ({@link #ioapic()}, enabled with
+ * {@link Builder#ioapic(boolean)}), MSI-X tables ({@link #createMsixTable}), MSI capabilities
+ * ({@link #createMsi}), virtio-MMIO interrupt status ({@link #createVirtioMmio}) and virtio-PCI
+ * vector maps ({@link #createVirtioPci}). Producers and vCPU threads reach them only through ring
+ * events; a guest register read waits for its answer from the dispatcher, so a vCPU always reads
+ * its own earlier writes. Masking is a per-GSI dispatcher concept: a trigger of a masked source
+ * sets a pending bit ({@link FabricCounters#masked(int)}) that is delivered once on unmask. The
+ * routes the controllers compute go to the {@link Builder#routeListener(RouteListener) route
+ * listener}, committed once at the end of a batch that changed them, before that batch's
+ * deliveries. Malformed guest accesses never throw: they are counted
+ * ({@link FabricCounters#guestAccessErrors()}) and reported to the error handler. Each GSI
+ * belongs to at most one controller; creating one on a taken GSI throws
+ * {@link FabricConfigException}.
  */
 public final class InterruptFabric implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InterruptFabric.class.getName());
@@ -73,7 +103,15 @@ public final class InterruptFabric implements AutoCloseable {
     /** 0 open, 1 closed. Read by every producer on every call, so alone on its cache line. */
     private final PaddedInt closed = new PaddedInt();
     private final Thread dispatcherThread;
-    private final ThreadLocal<ReplySlot> replySlots = ThreadLocal.withInitial(ReplySlot::new);
+    private final ControllerHub hub;
+    private final ControllerPort port;
+    private final IoapicController ioapic;
+    /**
+     * Test seam: run between a failed claim and the overflow record, so a test can make the
+     * dispatcher finish its batch (and its drain) inside that window deterministically. Read
+     * only on the ring-full path; null in production.
+     */
+    private volatile Runnable beforeOverflowRecord;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
@@ -82,8 +120,22 @@ public final class InterruptFabric implements AutoCloseable {
         this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
         this.overflow = new OverflowLog(gsiCount);
         this.counters = new Counters(gsiCount);
-        this.publicCounters = new FabricCounters(counters, overflow);
-        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler);
+        this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener, b.resampleListener);
+        this.publicCounters = new FabricCounters(counters, overflow, hub);
+        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub);
+        this.port = new ControllerPort(ring, dispatcher, closed);
+        if (b.ioapic) {
+            if (gsiCount < IoapicPort.PINS) {
+                throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
+            }
+            hub.claim(0, IoapicPort.PINS, "IOAPIC");
+            this.ioapic = new IoapicController(hub, port);
+            hub.register(ioapic);
+            hub.lineDrainer(ioapic);
+            ioapic.attach(); // before the dispatcher starts: its start happens-after this
+        } else {
+            this.ioapic = null;
+        }
         this.dispatcherThread = b.threadFactory.newThread(dispatcher);
         if (dispatcherThread == null) {
             throw new FabricConfigException("threadFactory returned null");
@@ -135,11 +187,15 @@ public final class InterruptFabric implements AutoCloseable {
         e.target = gsi;
         rb.publish(seq);
         if (closed.lv() != 0) {
-            confirmAfterClose(seq, "trigger(" + gsi + ")");
+            port.confirmAfterClose(seq, "trigger(" + gsi + ")");
         }
     }
 
     private void triggerOverflow(int gsi) {
+        Runnable hook = beforeOverflowRecord;
+        if (hook != null) {
+            hook.run();
+        }
         long ticket = overflow.record(gsi);
         final RingBuffer<RingEvent> rb = ring;
         try {
@@ -151,7 +207,7 @@ public final class InterruptFabric implements AutoCloseable {
             // The dispatcher holds unreleased events: a drain after this record is certain.
         }
         if (closed.lv() != 0) {
-            awaitDispatcherTermination();
+            port.awaitDispatcherTermination();
             if (!overflow.consumedAtLeast(gsi, ticket)) {
                 throw closedException("trigger(" + gsi + ")");
             }
@@ -164,59 +220,10 @@ public final class InterruptFabric implements AutoCloseable {
      * it spins (then yields) until the dispatcher answers.
      *
      * @throws FabricClosedException if the fabric closed before the request was handled
+     * @throws FabricStateException  if called on the dispatcher thread (from a sink or listener)
      */
     public void sync() {
-        if (closed.lv() != 0) {
-            throw closedException("sync()");
-        }
-        ReplySlot slot = replySlots.get();
-        slot.arm();
-        long seq = ring.next();
-        RingEvent e = ring.get(seq);
-        e.type = RingEvent.SYNC;
-        e.reply = slot;
-        ring.publish(seq);
-        awaitReply(slot, seq, "sync()");
-    }
-
-    private void awaitReply(ReplySlot slot, long seq, String what) {
-        int spins = 0;
-        while (slot.lvState() != ReplySlot.DONE) {
-            if (dispatcher.isTerminated() && slot.lvState() != ReplySlot.DONE) {
-                if (seq > dispatcher.finalSequence()) {
-                    throw closedException(what);
-                }
-            }
-            if (++spins < 1_000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
-    }
-
-    private void confirmAfterClose(long seq, String what) {
-        awaitDispatcherTermination();
-        if (seq > dispatcher.finalSequence()) {
-            throw closedException(what);
-        }
-    }
-
-    private void awaitDispatcherTermination() {
-        if (Thread.currentThread() == dispatcherThread) {
-            return;
-        }
-        boolean interrupted = false;
-        while (!dispatcher.isTerminated()) {
-            try {
-                dispatcher.terminatedLatch().await();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        port.request(RingEvent.SYNC, 0, 0, 0, "sync()");
     }
 
     /**
@@ -238,6 +245,11 @@ public final class InterruptFabric implements AutoCloseable {
         if (count < 1 || count > type.maxSources()) {
             throw new FabricConfigException(type + " group of " + count + " sources: allowed 1.." + type.maxSources());
         }
+        checkGsiRange(baseGsi, count);
+        return new InterruptSourceGroup(this, type, baseGsi, count);
+    }
+
+    private void checkGsiRange(int baseGsi, int count) {
         if (baseGsi < 0 || baseGsi >= gsiCount) {
             throw unknownGsi(baseGsi);
         }
@@ -245,7 +257,152 @@ public final class InterruptFabric implements AutoCloseable {
             throw new UnknownGsiException(baseGsi + count - 1,
                     "group GSIs " + baseGsi + ".." + (baseGsi + count - 1) + " exceed the fabric's range 0.." + (gsiCount - 1));
         }
-        return new InterruptSourceGroup(this, type, baseGsi, count);
+    }
+
+    /**
+     * The userspace IOAPIC (24 pins; pin {@code p} is GSI {@code p}).
+     *
+     * @return the IOAPIC's port
+     * @throws FabricStateException if the fabric was built without {@link Builder#ioapic(boolean) ioapic(true)}
+     */
+    public IoapicPort ioapic() {
+        if (ioapic == null) {
+            throw new FabricStateException("this fabric was built without an IOAPIC: use builder().ioapic(true)");
+        }
+        return ioapic;
+    }
+
+    /**
+     * Creates an MSI-X table of {@code vectors} vectors on GSIs {@code baseGsi..baseGsi+vectors-1}
+     * for a device at bus 0, devfn 0, that may name any bus. Reset state: every vector masked,
+     * MSI-X disabled.
+     *
+     * @param baseGsi the GSI of vector 0
+     * @param vectors 1..2048
+     * @return the table
+     * @throws FabricConfigException if {@code vectors} is out of range or a GSI belongs to
+     *                               another controller
+     * @throws UnknownGsiException   if a GSI is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public MsixTable createMsixTable(int baseGsi, int vectors) {
+        return createMsixTable(baseGsi, vectors, 0, BusRange.ALL);
+    }
+
+    /**
+     * Creates an MSI-X table for the device at {@code devfn} on {@code busRange}'s secondary bus
+     * (requester ID {@code secondary << 8 | devfn}); see {@link #createMsixTable(int, int)}.
+     *
+     * @param baseGsi  the GSI of vector 0
+     * @param vectors  1..2048
+     * @param devfn    device and function, 0..255
+     * @param busRange the buses the device's requester IDs may name
+     * @return the table
+     */
+    public MsixTable createMsixTable(int baseGsi, int vectors, int devfn, BusRange busRange) {
+        if (vectors < 1 || vectors > MsixTable.MAX_VECTORS) {
+            throw new FabricConfigException("MSI-X table of " + vectors + " vectors: allowed 1.." + MsixTable.MAX_VECTORS);
+        }
+        int rid = requesterId(devfn, busRange);
+        return attach(baseGsi, vectors, "MSI-X table",
+                new MsixController(hub, port, this, baseGsi, vectors, rid, busRange));
+    }
+
+    /**
+     * Creates an MSI capability (64-bit, per-vector masking) with {@code vectors} vectors on
+     * GSIs {@code baseGsi..baseGsi+vectors-1} for a device at bus 0, devfn 0. Reset state: MSI
+     * disabled, one vector enabled, no mask bit set.
+     *
+     * @param baseGsi the GSI of vector 0
+     * @param vectors 1, 2, 4, 8, 16 or 32 (the capability's "multiple message capable")
+     * @return the capability
+     * @throws FabricConfigException if {@code vectors} is not a power of two in 1..32 or a GSI
+     *                               belongs to another controller
+     * @throws UnknownGsiException   if a GSI is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public MsiCapability createMsi(int baseGsi, int vectors) {
+        return createMsi(baseGsi, vectors, 0, BusRange.ALL);
+    }
+
+    /**
+     * Creates an MSI capability for the device at {@code devfn} on {@code busRange}'s secondary
+     * bus; see {@link #createMsi(int, int)}.
+     *
+     * @param baseGsi  the GSI of vector 0
+     * @param vectors  1, 2, 4, 8, 16 or 32
+     * @param devfn    device and function, 0..255
+     * @param busRange the buses the device's requester IDs may name
+     * @return the capability
+     */
+    public MsiCapability createMsi(int baseGsi, int vectors, int devfn, BusRange busRange) {
+        if (vectors < 1 || vectors > InterruptSourceType.MSI.maxSources() || Integer.bitCount(vectors) != 1) {
+            throw new FabricConfigException("MSI of " + vectors + " vectors: allowed 1, 2, 4, 8, 16 or 32");
+        }
+        int rid = requesterId(devfn, busRange);
+        return attach(baseGsi, vectors, "MSI capability",
+                new MsiController(hub, port, this, baseGsi, vectors, rid, busRange));
+    }
+
+    /**
+     * Creates the interrupt status of a virtio-MMIO device that signals {@code gsi}.
+     *
+     * @param gsi the device's GSI
+     * @return the device's interrupt
+     * @throws FabricConfigException if the GSI belongs to another controller
+     * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public VirtioMmioInterrupt createVirtioMmio(int gsi) {
+        return attach(gsi, 1, "virtio-MMIO interrupt", new VirtioMmioController(hub, port, this, gsi));
+    }
+
+    /**
+     * Creates the queue-to-vector map of a virtio-PCI device whose MSI-X table is {@code table}.
+     * Every queue and the configuration start with {@link VirtioPciVectors#NO_VECTOR}.
+     *
+     * @param table  a table this fabric created
+     * @param queues number of virtqueues, 1..65535
+     * @return the vector map
+     * @throws FabricConfigException if {@code table} is not this fabric's or {@code queues} is out of range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public VirtioPciVectors createVirtioPci(MsixTable table, int queues) {
+        if (!(table instanceof MsixController) || !hub.owns((MsixController) table)) {
+            throw new FabricConfigException("createVirtioPci needs an MSI-X table created by this fabric");
+        }
+        if (queues < 1 || queues > 0xFFFF) {
+            throw new FabricConfigException("virtio-PCI device of " + queues + " queues: allowed 1..65535");
+        }
+        port.checkOpen("createVirtioPci");
+        VirtioPciController vectors = new VirtioPciController(hub, port, table, queues);
+        hub.register(vectors);
+        return vectors;
+    }
+
+    private static int requesterId(int devfn, BusRange busRange) {
+        if (busRange == null) {
+            throw new FabricConfigException("busRange must not be null");
+        }
+        if ((devfn & ~0xFF) != 0) {
+            throw new FabricConfigException("devfn must be 0..255, was " + devfn);
+        }
+        return busRange.requesterId(devfn);
+    }
+
+    private <T extends GuestDevice> T attach(int baseGsi, int count, String what, T device) {
+        port.checkOpen("create " + what);
+        checkGsiRange(baseGsi, count);
+        hub.claim(baseGsi, count, what);
+        hub.register(device);
+        // The dispatcher sets the reset state (masks) before any event published after this one.
+        port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create " + what);
+        return device;
+    }
+
+    /** Test seam, see {@link #beforeOverflowRecord}. */
+    void beforeOverflowRecord(Runnable hook) {
+        this.beforeOverflowRecord = hook;
     }
 
     /** @return the number of GSIs this fabric serves ({@code 0..gsiCount()-1}) */
@@ -301,7 +458,7 @@ public final class InterruptFabric implements AutoCloseable {
             e.type = RingEvent.SHUTDOWN;
             ring.publish(seq);
         }
-        awaitDispatcherTermination();
+        port.awaitDispatcherTermination();
         try {
             dispatcherThread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException ie) {
@@ -340,6 +497,9 @@ public final class InterruptFabric implements AutoCloseable {
             return t;
         };
         private FabricErrorHandler errorHandler = FabricErrorHandler.logging();
+        private boolean ioapic;
+        private RouteListener routeListener;
+        private ResampleListener resampleListener;
         private boolean built;
 
         private Builder() {
@@ -416,6 +576,44 @@ public final class InterruptFabric implements AutoCloseable {
                 throw new FabricConfigException("errorHandler must not be null");
             }
             this.errorHandler = handler;
+            return this;
+        }
+
+        /**
+         * @param enabled true for a userspace 24-pin IOAPIC whose pin {@code p} is GSI {@code p}
+         *                (see {@link IoapicPort}); default false. Needs {@code gsiCount >= 24}.
+         * @return this
+         */
+        public Builder ioapic(boolean enabled) {
+            this.ioapic = enabled;
+            return this;
+        }
+
+        /**
+         * @param listener receives the MSI routes the controllers compute, on the dispatcher
+         *                 thread, with one {@link RouteListener#commitRoutes()} at the end of each
+         *                 batch that changed routes (before that batch's deliveries); default none
+         * @return this
+         */
+        public Builder routeListener(RouteListener listener) {
+            if (listener == null) {
+                throw new FabricConfigException("routeListener must not be null");
+            }
+            this.routeListener = listener;
+            return this;
+        }
+
+        /**
+         * @param listener told on the dispatcher thread when the guest EOIs a level-triggered
+         *                 IOAPIC pin; its presence switches EOI to resample semantics (see
+         *                 {@link ResampleListener}); default none
+         * @return this
+         */
+        public Builder resampleListener(ResampleListener listener) {
+            if (listener == null) {
+                throw new FabricConfigException("resampleListener must not be null");
+            }
+            this.resampleListener = listener;
             return this;
         }
 

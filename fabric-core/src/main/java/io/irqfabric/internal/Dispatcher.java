@@ -38,6 +38,9 @@ public final class Dispatcher implements Runnable {
     private final Counters counters;
     private final FabricErrorHandler errorHandler;
     private final ReplySlot[] syncReplies;
+    private final ControllerHub hub;
+    /** The hub's per-GSI gate: 0 = open (the TRIGGER fast path), else masked or blocked. */
+    private final byte[] gate;
     private int syncCount;
 
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
@@ -47,13 +50,16 @@ public final class Dispatcher implements Runnable {
     private long batches;
 
     public Dispatcher(RingBuffer<RingEvent> ring, OverflowLog overflow, InterruptSink sink,
-                      Counters counters, FabricErrorHandler errorHandler) {
+                      Counters counters, FabricErrorHandler errorHandler, ControllerHub hub) {
         this.ring = ring;
         this.overflow = overflow;
         this.sink = sink;
         this.counters = counters;
         this.errorHandler = errorHandler;
         this.pending = new PendingSet(counters.gsiCount());
+        this.hub = hub;
+        this.gate = hub.gate();
+        hub.bind(pending);
         this.syncReplies = new ReplySlot[ring.getBufferSize()];
         this.barrier = ring.newBarrier();
         ring.addGatingSequences(sequence);
@@ -110,7 +116,11 @@ public final class Dispatcher implements Runnable {
             switch (type) {
                 case RingEvent.TRIGGER:
                     counters.add(e.target, Counters.ASSERTED, 1);
-                    pending.add(e.target);
+                    if (gate[e.target] == ControllerHub.OPEN) {
+                        pending.add(e.target);
+                    } else {
+                        hub.gated(e.target);
+                    }
                     break;
                 case RingEvent.SYNC:
                     syncReplies[syncCount++] = e.reply;
@@ -121,7 +131,11 @@ public final class Dispatcher implements Runnable {
                 case RingEvent.SHUTDOWN:
                     return true;
                 default:
-                    errorHandlerSafe(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, type, null);
+                    if (type >= RingEvent.FIRST_CONTROLLER_TYPE) {
+                        hub.handle(e); // never throws; answers e.reply itself
+                    } else {
+                        errorHandlerSafe(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, type, null);
+                    }
                     break;
             }
         } catch (Throwable t) {
@@ -138,9 +152,15 @@ public final class Dispatcher implements Runnable {
 
     private void endOfBatch(boolean finalDrain) {
         overflow.drainInto(pending, finalDrain);
+        hub.beforeFlush();
         int n = pending.size();
         for (int i = 0; i < n; i++) {
-            deliver(pending.get(i));
+            int gsi = pending.get(i);
+            if (gate[gsi] == ControllerHub.OPEN) {
+                deliver(gsi);
+            } else {
+                hub.gated(gsi); // overflow records and GSIs masked later in this batch
+            }
         }
         pending.clear();
         try {

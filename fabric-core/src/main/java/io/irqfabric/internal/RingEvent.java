@@ -13,6 +13,20 @@ public final class RingEvent {
     public static final int SHUTDOWN = 4;
     /** First type number free for controller events (MMIO, EOI, level changes). */
     public static final int FIRST_CONTROLLER_TYPE = 16;
+    /** Guest register read: target = device id, a = packed access, reply answered at once. */
+    public static final int DEVICE_READ = 16;
+    /** Guest register write: target = device id, a = packed access, b = value. */
+    public static final int DEVICE_WRITE = 17;
+    /** A controller was created: target = device id; the dispatcher sets its reset state. */
+    public static final int DEVICE_ATTACH = 18;
+    /** An IOAPIC pin's line word changed: target = pin. */
+    public static final int LINE_CHANGED = 19;
+    /** An IOAPIC EOI: target = vector. */
+    public static final int EOI = 20;
+    /** An RTC tick that asks whether it was coalesced: reply = 1 if coalesced. */
+    public static final int RTC_PULSE = 21;
+    /** A request dropped by a producer-side check: target = GSI, a = detail (requester ID). */
+    public static final int REJECTED = 22;
 
     public int type;
     public int target;

@@ -1,0 +1,354 @@
+package io.irqfabric.internal;
+
+import io.irqfabric.FabricConfigException;
+import io.irqfabric.FabricErrorHandler;
+import io.irqfabric.RouteListener;
+import io.irqfabric.ioapic.ResampleListener;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Where the dispatcher meets the interrupt controllers: it dispatches controller ring events
+ * (types from {@link RingEvent#FIRST_CONTROLLER_TYPE}) to the registered {@link GuestDevice}s,
+ * owns the per-GSI <em>gate</em> (masking as a dispatcher concept), forwards routes to the
+ * {@link RouteListener} and commits them at batch end. Dispatcher thread only, except
+ * registration ({@link #register}, {@link #claim}) and the statistics getters.
+ *
+ * <h2>The gate</h2>
+ * <pre>
+ *   gate[gsi]   byte   0 OPEN      a TRIGGER joins the pending set (the fast path: one array load)
+ *                      1 MASKED    the source is masked: set the GSI's pending bit, count MASKED
+ *                      2 BLOCKED   the source has no valid message (MSI address not 0xFEExxxxx):
+ *                                  drop, count an error, report REQUEST_REJECTED
+ *   pendingBits  long[] bit per GSI: asserted while MASKED, not yet delivered (the MSI-X PBA,
+ *                      the MSI pending bits)
+ * </pre>
+ * The dispatcher checks the gate when it handles a TRIGGER and again when it flushes (an
+ * overflow-log record, or a GSI masked later in the same batch, is caught there). Opening a gate
+ * whose pending bit is set delivers the GSI once at the end of the batch and clears the bit.
+ */
+public final class ControllerHub {
+    public static final byte OPEN = 0;
+    public static final byte MASKED = 1;
+    public static final byte BLOCKED = 2;
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int STAT_GUEST_ACCESS_INVALID = 0;
+    private static final int STAT_REJECTED = 8;
+    private static final RouteListener NO_ROUTES = new RouteListener() {
+        @Override
+        public void setMsiRoute(int gsi, long address, int data) {
+        }
+
+        @Override
+        public void removeRoute(int gsi) {
+        }
+    };
+
+    private final int gsiCount;
+    private final byte[] gate;
+    private final long[] gateDetail;
+    private final long[] pendingBits;
+    private final Counters counters;
+    private final FabricErrorHandler errorHandler;
+    private final RouteListener routes;
+    private final ResampleListener resample;
+    /** Statistics: two counters on separate cache lines, written opaquely by the dispatcher. */
+    private final long[] stats = new long[16];
+    private final long[] claimed;
+    private volatile GuestDevice[] devices = new GuestDevice[0];
+    private PendingSet pending;
+    private boolean routesDirty;
+    private LineDrainer lineDrainer;
+
+    /** The dispatcher-side part of a controller with interrupt lines (the IOAPIC). */
+    public interface LineDrainer {
+        /** A LINE_CHANGED event for {@code line} with its {@link LineStates#record} payload. */
+        void onLineChanged(int line, int payload);
+
+        /** Batch end: consume every line changed since the last drain. */
+        void drainChangedLines();
+
+        /** An EOI for {@code vector}. */
+        void onEoi(int vector);
+
+        /** @return true if the RTC tick was coalesced */
+        boolean onRtcPulse();
+    }
+
+    public ControllerHub(int gsiCount, Counters counters, FabricErrorHandler errorHandler,
+                         RouteListener routes, ResampleListener resample) {
+        this.gsiCount = gsiCount;
+        this.gate = new byte[gsiCount];
+        this.gateDetail = new long[gsiCount];
+        this.pendingBits = new long[(gsiCount + 63) >>> 6];
+        this.claimed = new long[(gsiCount + 63) >>> 6];
+        this.counters = counters;
+        this.errorHandler = errorHandler;
+        this.routes = routes == null ? NO_ROUTES : routes;
+        this.resample = resample;
+    }
+
+    /** Dispatcher: binds the pending set the flush delivers from. */
+    void bind(PendingSet pendingSet) {
+        this.pending = pendingSet;
+    }
+
+    /** @return the gate array the dispatcher checks on every TRIGGER */
+    byte[] gate() {
+        return gate;
+    }
+
+    // ---------------------------------------------------------------- registration (any thread)
+
+    /**
+     * Reserves GSIs {@code base..base+count-1} for one controller.
+     *
+     * @throws FabricConfigException if any of them is already owned by a controller
+     */
+    public synchronized void claim(int base, int count, String what) {
+        for (int g = base; g < base + count; g++) {
+            if ((claimed[g >>> 6] & (1L << (g & 63))) != 0) {
+                throw new FabricConfigException(what + ": GSI " + g + " already belongs to another interrupt controller");
+            }
+        }
+        for (int g = base; g < base + count; g++) {
+            claimed[g >>> 6] |= 1L << (g & 63);
+        }
+    }
+
+    /**
+     * Adds a device (copy on write: the dispatcher reads the array with one volatile load).
+     * The caller then publishes DEVICE_ATTACH, or calls {@link GuestDevice#attach()} itself
+     * before the dispatcher starts.
+     */
+    public synchronized void register(GuestDevice device) {
+        GuestDevice[] old = devices;
+        GuestDevice[] next = java.util.Arrays.copyOf(old, old.length + 1);
+        device.id(old.length);
+        next[old.length] = device;
+        devices = next;
+    }
+
+    /**
+     * @param device a device
+     * @return true if it is registered here
+     */
+    public boolean owns(GuestDevice device) {
+        GuestDevice[] d = devices;
+        return device.id() >= 0 && device.id() < d.length && d[device.id()] == device;
+    }
+
+    /** Installs the line controller (before the dispatcher starts). */
+    public void lineDrainer(LineDrainer drainer) {
+        this.lineDrainer = drainer;
+    }
+
+    // ---------------------------------------------------------------- dispatcher: events
+
+    /** Dispatcher: handles one controller event. Never throws; always answers a reply. */
+    void handle(RingEvent e) {
+        ReplySlot reply = e.reply;
+        long answer = -1L;
+        try {
+            switch (e.type) {
+                case RingEvent.DEVICE_READ:
+                    answer = device(e.target).read(ControllerPort.space(e.a), ControllerPort.offset(e.a), ControllerPort.size(e.a));
+                    break;
+                case RingEvent.DEVICE_WRITE:
+                    device(e.target).write(ControllerPort.space(e.a), ControllerPort.offset(e.a), ControllerPort.size(e.a), e.b);
+                    break;
+                case RingEvent.DEVICE_ATTACH:
+                    device(e.target).attach();
+                    break;
+                case RingEvent.LINE_CHANGED:
+                    lineDrainer.onLineChanged(e.target, (int) e.a);
+                    break;
+                case RingEvent.EOI:
+                    lineDrainer.onEoi(e.target);
+                    break;
+                case RingEvent.RTC_PULSE:
+                    answer = lineDrainer.onRtcPulse() ? 1 : 0;
+                    break;
+                case RingEvent.REJECTED:
+                    reject(e.target, e.a);
+                    break;
+                default:
+                    report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.type, null);
+                    break;
+            }
+        } catch (Throwable t) {
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.type, t);
+        } finally {
+            if (reply != null) {
+                reply.complete(answer);
+            }
+        }
+    }
+
+    private GuestDevice device(int id) {
+        return devices[id];
+    }
+
+    /** Dispatcher, at batch end before the flush: drain lines, commit routes. */
+    void beforeFlush() {
+        if (lineDrainer != null) {
+            try {
+                lineDrainer.drainChangedLines();
+            } catch (Throwable t) {
+                report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
+            }
+        }
+        if (routesDirty) {
+            routesDirty = false;
+            try {
+                routes.commitRoutes();
+            } catch (Throwable t) {
+                report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- dispatcher: the gate
+
+    /** Dispatcher: a TRIGGER (or a flushed GSI) found its gate not OPEN. */
+    void gated(int gsi) {
+        if ((gate[gsi] & MASKED) != 0) {
+            pendingBits[gsi >>> 6] |= 1L << (gsi & 63);
+            counters.add(gsi, Counters.MASKED, 1);
+        } else {
+            reject(gsi, gateDetail[gsi]);
+        }
+    }
+
+    /**
+     * Dispatcher: sets the gate of {@code gsi}. Opening it delivers a pending bit (once, at
+     * batch end); blocking it drops a pending bit as rejected.
+     *
+     * @param detail for BLOCKED: what was rejected (the MSI address), reported with each drop
+     */
+    public void setGate(int gsi, byte state, long detail) {
+        byte old = gate[gsi];
+        gate[gsi] = state;
+        gateDetail[gsi] = detail;
+        if (state == BLOCKED && old != BLOCKED) {
+            bumpStat(STAT_REJECTED);
+            report(FabricErrorHandler.Kind.REQUEST_REJECTED, gsi, detail, null);
+        }
+        if (state != MASKED && pendingBit(gsi)) {
+            pendingBits[gsi >>> 6] &= ~(1L << (gsi & 63));
+            if (state == OPEN) {
+                pending.add(gsi);
+            } else {
+                reject(gsi, detail);
+            }
+        }
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return its pending bit (asserted while masked, not yet delivered)
+     */
+    public boolean pendingBit(int gsi) {
+        return (pendingBits[gsi >>> 6] & (1L << (gsi & 63))) != 0;
+    }
+
+    /** Dispatcher: a controller injects {@code gsi} (delivered at batch end; gate applies). */
+    public void inject(int gsi) {
+        counters.add(gsi, Counters.ASSERTED, 1);
+        if (gate[gsi] == OPEN) {
+            pending.add(gsi);
+        } else {
+            gated(gsi);
+        }
+    }
+
+    private void reject(int gsi, long detail) {
+        if (gsi >= 0 && gsi < gsiCount) {
+            counters.add(gsi, Counters.ERRORS, 1);
+        }
+        bumpStat(STAT_REJECTED);
+        report(FabricErrorHandler.Kind.REQUEST_REJECTED, gsi, detail, null);
+    }
+
+    // ---------------------------------------------------------------- dispatcher: routes
+
+    /** Dispatcher: stages an MSI route for {@code gsi}. */
+    public void setMsiRoute(int gsi, long address, int data) {
+        routesDirty = true;
+        try {
+            routes.setMsiRoute(gsi, address, data);
+        } catch (Throwable t) {
+            counters.add(gsi, Counters.ERRORS, 1);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, 0, t);
+        }
+    }
+
+    /** Dispatcher: stages removal of the route of {@code gsi}. */
+    public void removeRoute(int gsi) {
+        routesDirty = true;
+        try {
+            routes.removeRoute(gsi);
+        } catch (Throwable t) {
+            counters.add(gsi, Counters.ERRORS, 1);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, 0, t);
+        }
+    }
+
+    /** Dispatcher: tells the route listener that the source of {@code gsi} was (un)masked. */
+    public void routeMasked(int gsi, boolean masked) {
+        routesDirty = true;
+        try {
+            routes.setMasked(gsi, masked);
+        } catch (Throwable t) {
+            counters.add(gsi, Counters.ERRORS, 1);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, 0, t);
+        }
+    }
+
+    /** @return true if a resample listener is installed */
+    public boolean resampling() {
+        return resample != null;
+    }
+
+    /** Dispatcher: tells the resample listener that level pin {@code pin} was EOIed. */
+    public void resample(int pin) {
+        try {
+            resample.resample(pin);
+        } catch (Throwable t) {
+            counters.add(pin, Counters.ERRORS, 1);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, pin, 0, t);
+        }
+    }
+
+    // ---------------------------------------------------------------- errors and statistics
+
+    /** Dispatcher: a malformed guest register access (counted, reported, never thrown). */
+    public void invalidGuestAccess(int gsi, long offset) {
+        bumpStat(STAT_GUEST_ACCESS_INVALID);
+        report(FabricErrorHandler.Kind.GUEST_ACCESS_INVALID, gsi, offset, null);
+    }
+
+    private void bumpStat(int i) {
+        LONGS.setOpaque(stats, i, stats[i] + 1);
+    }
+
+    /** @return malformed guest register accesses so far (any thread; may lag) */
+    public long guestAccessErrors() {
+        return (long) LONGS.getOpaque(stats, STAT_GUEST_ACCESS_INVALID);
+    }
+
+    /** @return rejected requests so far (any thread; may lag) */
+    public long rejectedRequests() {
+        return (long) LONGS.getOpaque(stats, STAT_REJECTED);
+    }
+
+    private void report(FabricErrorHandler.Kind kind, int gsi, long detail, Throwable t) {
+        try {
+            errorHandler.onError(kind, gsi, detail, t);
+        } catch (Throwable ignored) {
+            // The error handler must not stop the dispatcher; its own failure is dropped here.
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.irqfabric.internal;
+
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import io.irqfabric.FabricClosedException;
+import io.irqfabric.FabricStateException;
+
+/**
+ * How threads other than the dispatcher talk to it: publish an event, or publish a request and
+ * wait for the dispatcher's answer in the calling thread's {@link ReplySlot}. Shared by
+ * {@link io.irqfabric.InterruptFabric#sync()} and every controller facade, so the close
+ * protocol (an event published after close is either handled, or its publisher learns it was
+ * not) lives in one place.
+ *
+ * <p>Packed register accesses ({@link #pack}): {@link RingEvent#a} carries the offset in bits
+ * 39..0, the register space in bits 47..40 and the access size in bits 55..48. An offset or size
+ * that does not fit is replaced by a value every device rejects ({@link #BAD_OFFSET}, size 0), so
+ * a malformed guest access stays malformed instead of wrapping around to a valid one.
+ */
+public final class ControllerPort {
+    /** An offset no device window contains. */
+    public static final long BAD_OFFSET = (1L << 40) - 1;
+
+    private final RingBuffer<RingEvent> ring;
+    private final Dispatcher dispatcher;
+    private final PaddedInt closed;
+    private final ThreadLocal<ReplySlot> replySlots = ThreadLocal.withInitial(ReplySlot::new);
+
+    public ControllerPort(RingBuffer<RingEvent> ring, Dispatcher dispatcher, PaddedInt closed) {
+        this.ring = ring;
+        this.dispatcher = dispatcher;
+        this.closed = closed;
+    }
+
+    /**
+     * @param space  register space of the device (0..255)
+     * @param offset byte offset; out-of-range values become {@link #BAD_OFFSET}
+     * @param size   access size; out-of-range values become 0
+     * @return the packed access
+     */
+    public static long pack(int space, long offset, int size) {
+        long off = offset < 0 || offset > BAD_OFFSET ? BAD_OFFSET : offset;
+        long sz = size < 0 || size > 0xFF ? 0 : size;
+        return off | ((long) (space & 0xFF) << 40) | (sz << 48);
+    }
+
+    /**
+     * @param a packed access
+     * @return its offset
+     */
+    public static long offset(long a) {
+        return a & BAD_OFFSET;
+    }
+
+    /**
+     * @param a packed access
+     * @return its register space
+     */
+    public static int space(long a) {
+        return (int) (a >>> 40) & 0xFF;
+    }
+
+    /**
+     * @param a packed access
+     * @return its size
+     */
+    public static int size(long a) {
+        return (int) (a >>> 48) & 0xFF;
+    }
+
+    /** @return true once the fabric is closed */
+    public boolean isClosed() {
+        return closed.lv() != 0;
+    }
+
+    /**
+     * @param what the operation, for the message
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public void checkOpen(String what) {
+        if (closed.lv() != 0) {
+            throw closedException(what);
+        }
+    }
+
+    /**
+     * Publishes an event, waiting for a free slot if the ring is full (register writes carry a
+     * payload that cannot be merged into a bitmap, so they wait instead of overflowing).
+     *
+     * @throws FabricClosedException if the fabric closed before the event was handled
+     */
+    public void post(int type, int target, long a, long b, String what) {
+        checkOpen(what);
+        long seq = ring.next();
+        RingEvent e = ring.get(seq);
+        e.type = type;
+        e.target = target;
+        e.a = a;
+        e.b = b;
+        ring.publish(seq);
+        if (closed.lv() != 0) {
+            confirmAfterClose(seq, what);
+        }
+    }
+
+    /**
+     * Publishes an event if a slot is free right now (never waits).
+     *
+     * @return the event's sequence, or -1 if the ring was full
+     */
+    public long tryPost(int type, int target, long a) {
+        final long seq;
+        try {
+            seq = ring.tryNext();
+        } catch (InsufficientCapacityException full) {
+            return -1;
+        }
+        RingEvent e = ring.get(seq);
+        e.type = type;
+        e.target = target;
+        e.a = a;
+        ring.publish(seq);
+        return seq;
+    }
+
+    /** @return the last sequence the dispatcher handled; meaningful once it has terminated */
+    public long finalSequence() {
+        return dispatcher.finalSequence();
+    }
+
+    /**
+     * Publishes a request and waits for the dispatcher's answer.
+     *
+     * @return the answer
+     * @throws FabricClosedException if the fabric closed before the request was handled
+     * @throws FabricStateException  if called on the dispatcher thread (it would wait for itself)
+     */
+    public long request(int type, int target, long a, long b, String what) {
+        checkOpen(what);
+        if (Thread.currentThread() == dispatcher.thread()) {
+            throw new FabricStateException(what + " called on the dispatcher thread (from a sink or listener?): it would wait for itself");
+        }
+        ReplySlot slot = replySlots.get();
+        slot.arm();
+        long seq = ring.next();
+        RingEvent e = ring.get(seq);
+        e.type = type;
+        e.target = target;
+        e.a = a;
+        e.b = b;
+        e.reply = slot;
+        ring.publish(seq);
+        int spins = 0;
+        while (slot.lvState() != ReplySlot.DONE) {
+            if (dispatcher.isTerminated() && slot.lvState() != ReplySlot.DONE && seq > dispatcher.finalSequence()) {
+                throw closedException(what);
+            }
+            if (++spins < 1_000) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        return slot.value();
+    }
+
+    /**
+     * After publishing sequence {@code seq} and then seeing the fabric closed: waits for the
+     * dispatcher's end and tells whether the event was handled.
+     *
+     * @throws FabricClosedException if it was not
+     */
+    public void confirmAfterClose(long seq, String what) {
+        awaitDispatcherTermination();
+        if (seq > dispatcher.finalSequence()) {
+            throw closedException(what);
+        }
+    }
+
+    /** Waits until the dispatcher loop has exited (returns at once on the dispatcher thread). */
+    public void awaitDispatcherTermination() {
+        if (Thread.currentThread() == dispatcher.thread()) {
+            return;
+        }
+        boolean interrupted = false;
+        while (!dispatcher.isTerminated()) {
+            try {
+                dispatcher.terminatedLatch().await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * @param what the operation
+     * @return the exception for an operation on a closed fabric
+     */
+    public FabricClosedException closedException(String what) {
+        return new FabricClosedException(what + " on a closed fabric");
+    }
+}

@@ -1,0 +1,330 @@
+package io.irqfabric.internal;
+
+import io.irqfabric.UnknownGsiException;
+import io.irqfabric.ioapic.IoapicPort;
+import io.irqfabric.ioapic.RedirectionEntry;
+
+/**
+ * The userspace IOAPIC: the {@link IoapicPort} facade (producer side, top of the file) and the
+ * register file and pin logic that only the dispatcher touches (the rest). Behaviour and
+ * register layout are documented on {@link IoapicPort}; the state machine follows the ICH10
+ * datasheet as crosvm and KVM implement it.
+ */
+public final class IoapicController extends GuestDevice implements IoapicPort, ControllerHub.LineDrainer {
+    /** Register space: the MMIO window. */
+    static final int SPACE_MMIO = 0;
+    /** Register space: direct redirection-entry read (offset = pin), for the VMM. */
+    static final int SPACE_ENTRY = 1;
+    private static final long LOW_HALF = 0xFFFF_FFFFL;
+
+    private final LineStates lines = new LineStates(PINS);
+
+    // ---- dispatcher-only state
+    private final long[] entries = new long[PINS];
+    /** The dispatcher's view of each line (crosvm's interrupt_level). */
+    private final boolean[] level = new boolean[PINS];
+    /** The last line generation applied per pin (see {@link LineStates}). */
+    private final int[] lastGen = new int[PINS];
+    private final boolean[] routed = new boolean[PINS];
+    private final long[] routeAddress = new long[PINS];
+    private final int[] routeData = new int[PINS];
+    private int ioregsel;
+    private int ioapicId;
+    /** The RTC's own "not yet EOIed" bit for its edge interrupt (tick-stuffing support). */
+    private boolean rtcRemoteIrr;
+
+    public IoapicController(ControllerHub hub, ControllerPort port) {
+        super(hub, port, -1);
+        java.util.Arrays.fill(entries, RedirectionEntry.RESET);
+    }
+
+    // ================================================================ producer side (any thread)
+
+    @Override
+    public long mmioRead(long offset, int size) {
+        return requestRead(SPACE_MMIO, offset, size, "ioapic.mmioRead");
+    }
+
+    @Override
+    public void mmioWrite(long offset, int size, long value) {
+        postWrite(SPACE_MMIO, offset, size, value, "ioapic.mmioWrite");
+    }
+
+    @Override
+    public void eoi(int vector) {
+        if ((vector & ~0xFF) != 0) {
+            throw new IllegalArgumentException("EOI vector must be 0..255, was " + vector);
+        }
+        port.post(RingEvent.EOI, vector, 0, 0, "ioapic.eoi");
+    }
+
+    @Override
+    public void setLevel(int pin, boolean asserted) {
+        lineChange(pin, asserted ? LineStates.SET_HIGH : LineStates.SET_LOW, "ioapic.setLevel");
+    }
+
+    @Override
+    public void pulse(int pin) {
+        lineChange(pin, LineStates.PULSE, "ioapic.pulse");
+    }
+
+    private void lineChange(int pin, int op, String what) {
+        checkPin(pin);
+        port.checkOpen(what);
+        int payload = lines.record(pin, op);
+        boolean rose = (payload & LineStates.ROSE) != 0;
+        long seq = port.tryPost(RingEvent.LINE_CHANGED, pin, payload);
+        if (seq < 0) {
+            // Ring full: the word keeps the rise and the latest level. Then one more try for a
+            // batch end; if the ring is still full the dispatcher has unreleased events and
+            // drains changed lines after releasing them (LineStates), so nothing is lost.
+            lines.overflow(pin, rose);
+            port.tryPost(RingEvent.OVERFLOW, 0, 0);
+        }
+        if (rose && port.isClosed()) {
+            port.awaitDispatcherTermination();
+            boolean handled = seq >= 0 ? seq <= port.finalSequence() : !lines.roseUnconsumed(pin);
+            if (!handled) {
+                throw port.closedException(what + "(" + pin + ")");
+            }
+        }
+    }
+
+    @Override
+    public boolean pulseRtc() {
+        return port.request(RingEvent.RTC_PULSE, RTC_PIN, 0, 0, "ioapic.pulseRtc") != 0;
+    }
+
+    @Override
+    public long redirectionEntry(int pin) {
+        checkPin(pin);
+        return requestRead(SPACE_ENTRY, pin, 8, "ioapic.redirectionEntry");
+    }
+
+    private static void checkPin(int pin) {
+        if (pin < 0 || pin >= PINS) {
+            throw new UnknownGsiException(pin, "IOAPIC pin " + pin + " is outside 0.." + (PINS - 1));
+        }
+    }
+
+    // ================================================================ dispatcher side
+
+    @Override
+    public long read(int space, long offset, int size) {
+        if (space == SPACE_ENTRY) {
+            return offset < PINS ? entries[(int) offset] : invalid(offset, size);
+        }
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            return invalid(offset, size);
+        }
+        final long value;
+        if (offset == IOREGSEL) {
+            value = ioregsel;
+        } else if (offset == IOREGSEL + 4 && size <= 4) {
+            value = 0;
+        } else if (offset == IOWIN) {
+            value = readSelected(size);
+        } else if (offset == EOI) {
+            value = 0;
+        } else {
+            return invalid(offset, size);
+        }
+        return value & ones(size);
+    }
+
+    private long readSelected(int size) {
+        int sel = ioregsel;
+        switch (sel) {
+            case SELECT_ID:
+            case SELECT_ARBITRATION:
+                return ioapicId;
+            case SELECT_VERSION:
+                return VERSION;
+            default:
+                int pin = (sel - SELECT_REDIRECTION_TABLE) >> 1;
+                if (sel < SELECT_REDIRECTION_TABLE || pin >= PINS) {
+                    return invalid(sel, size); // all ones, as KVM returns for an invalid index
+                }
+                long e = entries[pin];
+                return (sel & 1) != 0 ? e >>> 32 : e & LOW_HALF;
+        }
+    }
+
+    @Override
+    public void write(int space, long offset, int size, long value) {
+        if (space != SPACE_MMIO || (size != 1 && size != 2 && size != 4 && size != 8)) {
+            invalid(offset, size);
+            return;
+        }
+        if (offset == IOREGSEL) {
+            ioregsel = (int) (value & 0xFF);
+        } else if (offset == IOREGSEL + 4 && size <= 4) {
+            // the upper half of a 64-bit IOREGSEL: ignored
+        } else if (offset == IOWIN && size == 4) {
+            writeSelected((int) value);
+        } else if (offset == EOI && size <= 4) {
+            onEoi((int) (value & 0xFF));
+        } else {
+            invalid(offset, size);
+        }
+    }
+
+    private void writeSelected(int value) {
+        int sel = ioregsel;
+        switch (sel) {
+            case SELECT_ID:
+                ioapicId = value & 0x0F00_0000;
+                return;
+            case SELECT_VERSION:
+            case SELECT_ARBITRATION:
+                return; // read-only registers
+            default:
+                int pin = (sel - SELECT_REDIRECTION_TABLE) >> 1;
+                if (sel < SELECT_REDIRECTION_TABLE || pin >= PINS) {
+                    invalid(sel, 4);
+                    return;
+                }
+                writeEntry(pin, (sel & 1) != 0, value & LOW_HALF);
+        }
+    }
+
+    private void writeEntry(int pin, boolean highHalf, long half) {
+        long before = entries[pin];
+        long e;
+        if (highHalf) {
+            e = (before & LOW_HALF) | (half << 32);
+        } else {
+            e = (before & ~LOW_HALF) | half;
+            e = (e & ~RedirectionEntry.READ_ONLY) | (before & RedirectionEntry.READ_ONLY);
+            if (!RedirectionEntry.isLevelTriggered(e)) {
+                e &= ~RedirectionEntry.REMOTE_IRR; // switching to edge clears remote IRR
+            }
+        }
+        entries[pin] = e;
+        // A level pin asserted while masked (or while its route was being set up) fires now.
+        if (RedirectionEntry.isLevelTriggered(e) && level[pin] && !RedirectionEntry.isMasked(e)) {
+            raise(pin);
+        }
+        updateRoute(pin, e);
+    }
+
+    private void updateRoute(int pin, long e) {
+        long address = RedirectionEntry.msiAddress(e);
+        int data = RedirectionEntry.msiData(e);
+        if (data == 0) {
+            return; // Linux programs every pin with data 0 while booting: no usable route yet
+        }
+        if (!routed[pin] || routeAddress[pin] != address || routeData[pin] != data) {
+            routed[pin] = true;
+            routeAddress[pin] = address;
+            routeData[pin] = data;
+            hub.setMsiRoute(pin, address, data);
+        }
+    }
+
+    /**
+     * A rising assertion of {@code pin} (crosvm's {@code service_irq(pin, true)}).
+     *
+     * @return true if injected, false if ignored or coalesced
+     */
+    private boolean raise(int pin) {
+        long e = entries[pin];
+        boolean levelTriggered = RedirectionEntry.isLevelTriggered(e);
+        if (!levelTriggered && level[pin]) {
+            return false; // an edge pin that is already high has no new edge
+        }
+        level[pin] = true;
+        if (RedirectionEntry.isMasked(e)) {
+            return false;
+        }
+        if (levelTriggered && RedirectionEntry.remoteIrr(e)) {
+            return false; // coalesced into the interrupt the guest has not EOIed yet
+        }
+        if (pin == RTC_PIN && rtcRemoteIrr) {
+            return false; // coalesced RTC tick: the CMOS learns it and stuffs the tick later
+        }
+        hub.inject(pin);
+        if (levelTriggered) {
+            entries[pin] = e | RedirectionEntry.REMOTE_IRR;
+        } else if (pin == RTC_PIN) {
+            rtcRemoteIrr = true;
+        }
+        return true;
+    }
+
+    @Override
+    public void onLineChanged(int pin, int payload) {
+        int gen = LineStates.gen(payload);
+        if (LineStates.newer(gen, lastGen[pin])) {
+            lastGen[pin] = gen;
+            applyLine(pin, (payload & LineStates.ROSE) != 0, (payload & LineStates.LEVEL) != 0);
+        } else if ((payload & LineStates.ROSE) != 0) {
+            pulseOnce(pin); // a drain already applied a later level: keep only this event's edge
+        }
+    }
+
+    @Override
+    public void drainChangedLines() {
+        long changed = lines.takeChanged();
+        while (changed != 0) {
+            int pin = Long.numberOfTrailingZeros(changed);
+            changed &= changed - 1;
+            int w = lines.consume(pin);
+            int gen = LineStates.gen(w);
+            if (LineStates.newer(gen, lastGen[pin])) {
+                lastGen[pin] = gen;
+                applyLine(pin, (w & LineStates.ROSE) != 0, (w & LineStates.LEVEL) != 0);
+            } else if ((w & LineStates.ROSE) != 0) {
+                pulseOnce(pin); // its level was already applied by a later event
+            }
+        }
+    }
+
+    private void applyLine(int pin, boolean rose, boolean high) {
+        if (rose || (high && !level[pin])) {
+            raise(pin);
+        }
+        if (!high) {
+            level[pin] = false;
+        }
+    }
+
+    /**
+     * An edge that leaves the line where it was.
+     *
+     * @return true if injected
+     */
+    private boolean pulseOnce(int pin) {
+        boolean wasHigh = level[pin];
+        boolean injected = raise(pin);
+        level[pin] = wasHigh;
+        return injected;
+    }
+
+    @Override
+    public void onEoi(int vector) {
+        if (rtcRemoteIrr && RedirectionEntry.vector(entries[RTC_PIN]) == vector) {
+            rtcRemoteIrr = false;
+        }
+        for (int pin = 0; pin < PINS; pin++) {
+            long e = entries[pin];
+            if (RedirectionEntry.vector(e) != vector || !RedirectionEntry.isLevelTriggered(e)) {
+                continue;
+            }
+            entries[pin] = e & ~RedirectionEntry.REMOTE_IRR;
+            if (hub.resampling()) {
+                // KVM resamplefd semantics: de-assert, then ask the device to re-check its line.
+                lines.clearLevel(pin);
+                level[pin] = false;
+                hub.resample(pin);
+            } else if (level[pin]) {
+                raise(pin); // still asserted: the interrupt that raced the EOI is re-injected
+            }
+        }
+    }
+
+    @Override
+    public boolean onRtcPulse() {
+        return !pulseOnce(RTC_PIN);
+    }
+}

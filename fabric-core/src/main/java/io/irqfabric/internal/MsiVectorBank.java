@@ -1,0 +1,149 @@
+package io.irqfabric.internal;
+
+import io.irqfabric.InterruptFabric;
+import io.irqfabric.UnknownGsiException;
+import io.irqfabric.msi.BusRange;
+import io.irqfabric.msi.MsiMessage;
+import io.irqfabric.msi.MsiVectorGroup;
+
+/**
+ * What MSI and MSI-X share: vectors on consecutive GSIs, the producer-side triggers with
+ * requester-ID validation, and the dispatcher-side step that turns a vector's programming
+ * (effective mask, address, data) into the gate, the route and the route listener's mask state.
+ */
+public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGroup {
+    protected final int baseGsi;
+    protected final int count;
+    private final InterruptFabric fabric;
+    private final int requesterId;
+    private final BusRange busRange;
+
+    // ---- dispatcher-only state
+    private final boolean[] effectiveMasked;
+    private final boolean[] routed;
+    private final long[] routeAddress;
+    private final int[] routeData;
+
+    protected MsiVectorBank(ControllerHub hub, ControllerPort port, InterruptFabric fabric,
+                            int baseGsi, int count, int requesterId, BusRange busRange) {
+        super(hub, port, baseGsi);
+        this.fabric = fabric;
+        this.baseGsi = baseGsi;
+        this.count = count;
+        this.requesterId = requesterId;
+        this.busRange = busRange;
+        this.effectiveMasked = new boolean[count];
+        this.routed = new boolean[count];
+        this.routeAddress = new long[count];
+        this.routeData = new int[count];
+    }
+
+    // ================================================================ producer side
+
+    @Override
+    public final int vectorCount() {
+        return count;
+    }
+
+    @Override
+    public final int baseGsi() {
+        return baseGsi;
+    }
+
+    @Override
+    public final int gsi(int vector) {
+        if (vector < 0 || vector >= count) {
+            throw new UnknownGsiException(vector, "vector " + vector + " is outside this group of " + count
+                    + " (GSIs " + baseGsi + ".." + (baseGsi + count - 1) + ")");
+        }
+        return baseGsi + vector;
+    }
+
+    @Override
+    public final int requesterId() {
+        return requesterId;
+    }
+
+    @Override
+    public final BusRange busRange() {
+        return busRange;
+    }
+
+    @Override
+    public final void trigger(int vector) {
+        fabric.trigger(gsi(vector));
+    }
+
+    @Override
+    public final boolean trigger(int vector, int rid) {
+        int gsi = gsi(vector);
+        if (busRange.accepts(rid)) {
+            fabric.trigger(gsi);
+            return true;
+        }
+        port.post(RingEvent.REJECTED, gsi, rid & 0xFFFF_FFFFL, 0, "trigger(vector, requesterId)");
+        return false;
+    }
+
+    // ================================================================ dispatcher side
+
+    /** Reset: every vector masked. */
+    @Override
+    public void attach() {
+        for (int v = 0; v < count; v++) {
+            effectiveMasked[v] = true;
+            hub.setGate(baseGsi + v, ControllerHub.MASKED, 0);
+            hub.routeMasked(baseGsi + v, true);
+        }
+    }
+
+    /**
+     * Applies vector {@code v}'s programming. Unmasking sets the route first (the listener
+     * commits it before the batch's deliveries), then opens the gate, which delivers a pending
+     * bit once. An address outside 0xFEExxxxx blocks the vector instead: no route, every
+     * interrupt dropped and counted.
+     */
+    protected final void apply(int v, boolean masked, long address, int data) {
+        int gsi = baseGsi + v;
+        if (masked) {
+            if (!effectiveMasked[v]) {
+                effectiveMasked[v] = true;
+                hub.setGate(gsi, ControllerHub.MASKED, 0);
+                hub.routeMasked(gsi, true);
+            }
+            return;
+        }
+        boolean valid = MsiMessage.isValidAddress(address);
+        if (valid) {
+            if (!routed[v] || routeAddress[v] != address || routeData[v] != data) {
+                routed[v] = true;
+                routeAddress[v] = address;
+                routeData[v] = data;
+                hub.setMsiRoute(gsi, address, data);
+            }
+        } else if (routed[v]) {
+            routed[v] = false;
+            hub.removeRoute(gsi);
+        }
+        if (effectiveMasked[v]) {
+            effectiveMasked[v] = false;
+            hub.routeMasked(gsi, false);
+        }
+        hub.setGate(gsi, valid ? ControllerHub.OPEN : ControllerHub.BLOCKED, address);
+    }
+
+    /**
+     * @param first first vector
+     * @param bits  how many vectors (at most 64)
+     * @return their pending bits, vector {@code first} in bit 0
+     */
+    protected final long pendingBits(int first, int bits) {
+        long w = 0;
+        for (int i = 0; i < bits && first + i < count; i++) {
+            if (hub.pendingBit(baseGsi + first + i)) {
+                w |= 1L << i;
+            }
+        }
+        return w;
+    }
+}
