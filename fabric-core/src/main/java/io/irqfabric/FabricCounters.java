@@ -8,11 +8,13 @@ import io.irqfabric.internal.OverflowLog;
  * dispatcher by a few batches; after {@link InterruptFabric#close()} they are final.
  *
  * <ul>
- *   <li>asserted: accepted assertions (through the ring plus overflow records);</li>
+ *   <li>asserted: accepted assertions the dispatcher has taken in (through the ring, plus
+ *       overflow records it has drained);</li>
  *   <li>delivered: deliveries the sink accepted;</li>
  *   <li>coalesced: assertions that rode on another's delivery
  *       ({@code asserted - delivered - errors}, never negative);</li>
- *   <li>overflowed: assertions recorded in the overflow log because the ring was full;</li>
+ *   <li>overflowed: assertions recorded in the overflow log because the ring was full
+ *       (including, after close, records whose producer was refused);</li>
  *   <li>errors: failed deliveries and exceptions while handling the GSI.</li>
  * </ul>
  */
@@ -35,7 +37,7 @@ public final class FabricCounters {
      * @return accepted assertions
      */
     public long asserted(int gsi) {
-        return counters.get(gsi, Counters.ASSERTED) + overflow.recorded(gsi);
+        return counters.get(gsi, Counters.ASSERTED) + overflow.consumed(gsi);
     }
 
     /**

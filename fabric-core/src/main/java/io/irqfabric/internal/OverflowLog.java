@@ -99,6 +99,15 @@ public final class OverflowLog {
     }
 
     /**
+     * @param gsi the GSI
+     * @return how many records of {@code gsi} the dispatcher has turned into deliveries; after
+     *         close, records a producer was refused for are not among them
+     */
+    public long consumed(int gsi) {
+        return (long) LONGS.getAcquire(consumed, gsi);
+    }
+
+    /**
      * Whether the dispatcher has consumed the record with this ticket. Exact once the
      * dispatcher has terminated (its last drain happens-before termination is observed).
      *

@@ -1,0 +1,190 @@
+package io.irqfabric.examples;
+
+import io.irqfabric.DispatcherWait;
+import io.irqfabric.FabricCounters;
+import io.irqfabric.InterruptFabric;
+import io.irqfabric.eventfd.EventFdSink;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The main job: an interrupt storm through the fabric into real eventfds. P producer threads
+ * assert interrupts over G GSIs as fast as they can for a few seconds; the dispatcher coalesces
+ * them into eventfd writes. At the end the eventfds are read back and the run is checked for
+ * loss.
+ */
+@Command(name = "storm", description = "Interrupt storm through the fabric into real eventfds (or a KVM guest).")
+public final class StormCommand implements Callable<Integer> {
+    @Option(names = {"-p", "--producers"}, description = "producer threads (default: ${DEFAULT-VALUE})")
+    int producers = 2;
+
+    @Option(names = {"-g", "--gsis"}, description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
+    int gsis = 64;
+
+    @Option(names = {"-d", "--duration"}, description = "seconds of storm (default: ${DEFAULT-VALUE})")
+    double seconds = 5;
+
+    @Option(names = "--ring", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
+    int ringSize = 4096;
+
+    @Option(names = "--wait", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    DispatcherWait wait = DispatcherWait.YIELDING;
+
+    @Override
+    public Integer call() throws Exception {
+        if (producers < 1 || gsis < 1 || seconds <= 0) {
+            System.err.println("storm: --producers, --gsis and --duration must be positive");
+            return 2;
+        }
+        System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, sink: real eventfds%n",
+                producers, gsis, seconds, ringSize, wait);
+        try (EventFdSink sink = EventFdSink.create(gsis);
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
+                     .waitStrategy(wait).sink(sink).build()) {
+            StormResult r = runStorm(fabric, producers, gsis, seconds);
+            long[] readBack = new long[gsis];
+            for (int g = 0; g < gsis; g++) {
+                readBack[g] = sink.eventFd(g).read();
+            }
+            return report(r, fabric.counters(), readBack);
+        }
+    }
+
+    /** What the producers did. */
+    static final class StormResult {
+        final long[] accepted;
+        final double elapsedSeconds;
+
+        StormResult(long[] accepted, double elapsedSeconds) {
+            this.accepted = accepted;
+            this.elapsedSeconds = elapsedSeconds;
+        }
+    }
+
+    /**
+     * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
+     * fabric (which delivers everything accepted).
+     */
+    static StormResult runStorm(InterruptFabric fabric, int producers, int gsis, double seconds) throws InterruptedException {
+        long[][] accepted = new long[producers][gsis];
+        AtomicLongArray progress = new AtomicLongArray(producers * 16); // one cache line per producer
+        CountDownLatch start = new CountDownLatch(1);
+        long durationNanos = (long) (seconds * 1e9);
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            final int id = p;
+            Thread t = new Thread(() -> {
+                long[] mine = accepted[id];
+                long x = 0x9E3779B97F4A7C15L * (id + 1); // xorshift: a cheap, allocation-free GSI pattern
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long end = System.nanoTime() + durationNanos;
+                long n = 0;
+                while (true) {
+                    for (int i = 0; i < 256; i++) {
+                        x ^= x << 13;
+                        x ^= x >>> 7;
+                        x ^= x << 17;
+                        int g = (int) ((x >>> 33) % gsis);
+                        fabric.trigger(g);
+                        mine[g]++;
+                    }
+                    n += 256;
+                    progress.lazySet(id * 16, n);
+                    if (System.nanoTime() >= end) {
+                        break;
+                    }
+                }
+            }, "storm-producer-" + p);
+            threads.add(t);
+            t.start();
+        }
+        FabricCounters c = fabric.counters();
+        long t0 = System.nanoTime();
+        start.countDown();
+        long lastAsserted = 0;
+        long lastDelivered = 0;
+        long lastT = t0;
+        boolean running = true;
+        while (running) {
+            threads.get(0).join(1000);
+            running = false;
+            for (Thread t : threads) {
+                running |= t.isAlive();
+            }
+            long now = System.nanoTime();
+            long produced = 0;
+            for (int p = 0; p < producers; p++) {
+                produced += progress.get(p * 16);
+            }
+            long delivered = c.totalDelivered();
+            double dt = (now - lastT) / 1e9;
+            if (dt > 0.05) {
+                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  eventfd writes %6.3f M/s  coalescing %6.1f:1  overflowed %d%n",
+                        (now - t0) / 1e9, (produced - lastAsserted) / dt / 1e6, (delivered - lastDelivered) / dt / 1e6,
+                        ratio(produced - lastAsserted, delivered - lastDelivered), c.totalOverflowed());
+            }
+            lastAsserted = produced;
+            lastDelivered = delivered;
+            lastT = now;
+        }
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        fabric.close();
+        long[] total = new long[gsis];
+        for (long[] a : accepted) {
+            for (int g = 0; g < gsis; g++) {
+                total[g] += a[g];
+            }
+        }
+        return new StormResult(total, elapsed);
+    }
+
+    /**
+     * Prints the result and checks for loss; returns the exit code (0 if nothing lost).
+     *
+     * <p>What "lost: 0" checks, GSI by GSI, after close() has drained the fabric: the dispatcher
+     * took in exactly the assertions the producers had accepted; the eventfd read-back equals the
+     * writes the fabric made (no write went missing between the fabric and the kernel); and every
+     * GSI that was asserted was delivered. (The stronger "a delivery starts after every assertion"
+     * is proven with a logical clock in the coverage stress tests, which would slow a storm.)
+     */
+    static int report(StormResult r, FabricCounters c, long[] readBack) {
+        long asserted = 0;
+        long writes = 0;
+        long lost = 0;
+        long errors = 0;
+        for (int g = 0; g < readBack.length; g++) {
+            asserted += r.accepted[g];
+            writes += readBack[g];
+            errors += c.errors(g);
+            lost += Math.abs(r.accepted[g] - c.asserted(g));
+            lost += Math.abs(c.delivered(g) - readBack[g]);
+            if (r.accepted[g] > 0 && c.delivered(g) == 0) {
+                lost += r.accepted[g];
+            }
+        }
+        double s = r.elapsedSeconds;
+        System.out.println("result:");
+        System.out.printf(Locale.ROOT, "  assertions        %,15d   (%.2f M/s)%n", asserted, asserted / s / 1e6);
+        System.out.printf(Locale.ROOT, "  eventfd writes    %,15d   (%.3f M/s, read back from the eventfds)%n", writes, writes / s / 1e6);
+        System.out.printf(Locale.ROOT, "  coalescing ratio  %15.1f   assertions per eventfd write%n", ratio(asserted, writes));
+        System.out.printf(Locale.ROOT, "  overflowed        %,15d   (assertions recorded in the overflow log: ring full)%n", c.totalOverflowed());
+        System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
+        System.out.printf(Locale.ROOT, "lost: %d   (per GSI: taken in = accepted, eventfd read-back = writes, every asserted GSI delivered)%n", lost);
+        return lost == 0 && errors == 0 ? 0 : 1;
+    }
+
+    static double ratio(long a, long b) {
+        return b == 0 ? 0 : (double) a / b;
+    }
+}

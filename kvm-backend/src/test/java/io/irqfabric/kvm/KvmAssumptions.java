@@ -1,0 +1,21 @@
+package io.irqfabric.kvm;
+
+import org.junit.jupiter.api.Assumptions;
+
+/** Skips a test, with a message saying why, when /dev/kvm cannot be used here. */
+final class KvmAssumptions {
+    private static final String REASON = Kvm.unavailableReason();
+    private static volatile boolean announced;
+
+    private KvmAssumptions() {
+    }
+
+    static void assumeKvm(String test) {
+        Assumptions.assumeTrue(REASON == null, "KVM test " + test + " SKIPPED: /dev/kvm not usable: " + REASON);
+        if (!announced) {
+            announced = true;
+            System.out.println("[kvm-backend] /dev/kvm is usable: KVM end-to-end tests RUN on the real kernel");
+        }
+        System.out.println("[kvm-backend] running KVM test: " + test);
+    }
+}

@@ -1,0 +1,134 @@
+package io.irqfabric.kvm;
+
+import io.irqfabric.FabricCounters;
+import io.irqfabric.InterruptFabric;
+import io.irqfabric.InterruptSourceGroup;
+import io.irqfabric.InterruptSourceType;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End-to-end test 1 on the real /dev/kvm, in-kernel irqchip, MSI routes: triggers through the
+ * fabric reach a running guest as the right vectors; each burst is seen at least once and
+ * never more often than it was asserted; a masked vector delivers nothing until unmasked, then
+ * its pending interrupt arrives.
+ */
+class KvmMsiEndToEndTest {
+    private static final int GSIS = 64;
+    private static final int BASE_GSI = 32;
+    private static final int BASE_VECTOR = 0x40;
+    private static final int SOURCES = 8;
+    private static final long WAIT_MS = 3_000;
+
+    @Test
+    void burstsThroughTheFabricArriveAsTheRightVectorsAtLeastOnceAndAtMostAsserted() {
+        KvmAssumptions.assumeKvm("burstsThroughTheFabricArriveAsTheRightVectorsAtLeastOnceAndAtMostAsserted");
+        try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(GSIS).boot();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink()).build()) {
+            KvmRoutingManager routing = guest.routing();
+            for (int i = 0; i < SOURCES; i++) {
+                routing.setMsiRoute(BASE_GSI + i, MsiMessage.address(0), MsiMessage.edge(BASE_VECTOR + i));
+            }
+            routing.commitRoutes();
+            assertEquals(1, routing.routingCommits(), "a burst of 8 routes is one KVM_SET_GSI_ROUTING");
+            assertEquals(SOURCES, routing.irqfdAssigns());
+
+            InterruptSourceGroup msix = fabric.createGroup(InterruptSourceType.MSI_X, BASE_GSI, SOURCES);
+            long[] before = new long[256];
+            for (int round = 1; round <= 3; round++) {
+                int k = 4 * round; // bursts of 4, 8, 12 assertions per vector
+                guest.handledSnapshot(before);
+                for (int n = 0; n < k; n++) {
+                    for (int i = 0; i < SOURCES; i++) {
+                        msix.trigger(i);
+                    }
+                }
+                fabric.sync();
+                for (int i = 0; i < SOURCES; i++) {
+                    int v = BASE_VECTOR + i;
+                    assertTrue(guest.awaitHandled(v, before[v] + 1, WAIT_MS),
+                            "round " + round + ": vector 0x" + Integer.toHexString(v) + " seen at least once; failure=" + guest.failure());
+                }
+                // Lowest-priority marker after everything: once it is handled, every higher
+                // vector KVM had pending was handled too, so the counts below are settled.
+                assertTrue(guest.signalMsi(0x30) > 0);
+                assertTrue(guest.awaitHandled(0x30, round, WAIT_MS), "marker handled");
+                for (int i = 0; i < SOURCES; i++) {
+                    int v = BASE_VECTOR + i;
+                    long seen = guest.handled(v) - before[v];
+                    assertTrue(seen >= 1 && seen <= k,
+                            "round " + round + ": vector 0x" + Integer.toHexString(v) + " handled " + seen + " times for a burst of " + k);
+                }
+                // Nothing arrived on vectors that were never routed.
+                for (int v = BASE_VECTOR + SOURCES; v < 0xFE; v++) {
+                    assertEquals(0, guest.handled(v), "vector 0x" + Integer.toHexString(v));
+                }
+            }
+            FabricCounters c = fabric.counters();
+            for (int i = 0; i < SOURCES; i++) {
+                int g = BASE_GSI + i;
+                assertEquals(4 + 8 + 12, c.asserted(g));
+                assertEquals(0, c.errors(g), "no failed eventfd write on GSI " + g);
+                assertTrue(guest.handled(BASE_VECTOR + i) <= c.delivered(g),
+                        "the guest never sees more interrupts than the fabric delivered");
+            }
+            assertNull(guest.failure());
+        }
+    }
+
+    @Test
+    void maskedVectorDeliversNothingUntilUnmaskedThenItsPendingInterruptArrives() {
+        KvmAssumptions.assumeKvm("maskedVectorDeliversNothingUntilUnmaskedThenItsPendingInterruptArrives");
+        final int maskedGsi = 40;
+        final int maskedVector = 0x50;
+        final int controlGsi = 41;
+        final int controlVector = 0x48; // lower priority class than 0x50
+        try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(GSIS).boot();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink()).build()) {
+            KvmRoutingManager routing = guest.routing();
+            routing.setMsiRoute(maskedGsi, MsiMessage.address(0), MsiMessage.edge(maskedVector));
+            routing.setMsiRoute(controlGsi, MsiMessage.address(0), MsiMessage.edge(controlVector));
+            routing.commitRoutes();
+            int kvmGsi = routing.kvmGsi(maskedGsi);
+
+            fabric.trigger(maskedGsi);
+            assertTrue(guest.awaitHandled(maskedVector, 1, WAIT_MS), "unmasked vector delivers");
+
+            // The guest masks the MSI-X vector: the route stays, the irqfd goes.
+            long commits = routing.routingCommits();
+            routing.setMasked(maskedGsi, true);
+            routing.commitRoutes();
+            assertFalse(routing.isIrqFdAssigned(maskedGsi));
+            assertEquals(kvmGsi, routing.kvmGsi(maskedGsi), "masking keeps the route and its GSI");
+            assertEquals(commits, routing.routingCommits(), "masking costs no KVM_SET_GSI_ROUTING");
+
+            for (int n = 0; n < 3; n++) {
+                fabric.trigger(maskedGsi);
+                fabric.sync();
+            }
+            assertTrue(fabric.counters().delivered(maskedGsi) >= 2, "the fabric wrote the eventfd while masked");
+            // Control: the guest is running and takes other interrupts, but not the masked one.
+            for (int n = 1; n <= 3; n++) {
+                fabric.trigger(controlGsi);
+                assertTrue(guest.awaitHandled(controlVector, n, WAIT_MS), "control vector handled");
+            }
+            assertEquals(1, guest.handled(maskedVector), "a masked vector delivers nothing");
+
+            // Unmask: the irqfd comes back and KVM injects what is pending in the eventfd.
+            routing.setMasked(maskedGsi, false);
+            routing.commitRoutes();
+            assertTrue(routing.isIrqFdAssigned(maskedGsi));
+            assertTrue(guest.awaitHandled(maskedVector, 2, WAIT_MS), "the pending interrupt arrives on unmask");
+            assertTrue(guest.signalMsi(0x30) > 0);
+            assertTrue(guest.awaitHandled(0x30, 1, WAIT_MS));
+            assertEquals(2, guest.handled(maskedVector),
+                    "three assertions while masked become one pending interrupt, delivered once");
+            assertEquals(0, fabric.counters().errors(maskedGsi));
+            assertNull(guest.failure());
+        }
+    }
+}
