@@ -102,7 +102,7 @@ final class ReadmeWriter {
                 .append("baseline, for rates above 1 is. The coalescing ratio is assertions per eventfd write over the same\n")
                 .append("windows (EVENTS aux counters); 'error' is JMH's 99.9% confidence half-width over the measured iterations.\n\n");
 
-        b.append("## Charts\n\n![latency percentiles](latency.png)\n\n![storm rate](storm.png)\n\n![producer cost](producer-cost.png)\n\n");
+        b.append("## Charts\n\n![idle latency percentiles](latency.png)\n\n![end-to-end latency percentiles](e2e.png)\n\n![storm rate](storm.png)\n\n![producer cost](producer-cost.png)\n\n");
         b.append("## Loss checks (printed by each benchmark's teardown after close/drain)\n\n```\n");
         for (String l : info.lossChecks()) {
             b.append(l).append('\n');
