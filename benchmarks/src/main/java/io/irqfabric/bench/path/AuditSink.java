@@ -19,9 +19,9 @@ import java.util.function.IntToLongFunction;
  * </ul>
  * Dispatcher thread only (except the counters' readers); allocation-free.
  *
- * <p>Limitation: for the fabric, "assertions taken in" is {@code FabricCounters.asserted},
- * which also counts ring-full overflow records a producer made after the batch drained the
- * log; such a record is covered by a later batch, and the final check after close is exact.
+ * <p>For the fabric, "assertions taken in" is {@code FabricCounters.asserted}: ring
+ * assertions the dispatcher consumed plus overflow records it drained, so it is exact at the
+ * moment of each delivery.
  */
 public final class AuditSink implements InterruptSink {
     private final EventFdSink eventFds;
