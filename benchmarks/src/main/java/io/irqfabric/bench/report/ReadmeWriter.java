@@ -56,7 +56,7 @@ final class ReadmeWriter {
                 .append("| `floor` | `benchmarks/native/floor.c`, gcc -O2: the same paths in C, no Java | - |\n\n")
                 .append("All paths write real eventfds (one per GSI) through the same `EventFdSink`; the queue baselines and the\n")
                 .append("fabric deliver through the same auditing sink decorator. Idle latency: every invocation is preceded (untimed)\n")
-                .append("by a 200 us quiet gap, and for `fabric_park` and `abq` by waiting until the dispatcher thread is parked, so\n")
+                .append("by a 200 us quiet gap (spun, so the producer stays hot), and for `fabric_park` and `abq` by waiting until the dispatcher thread is parked, so\n")
                 .append("their figures are wake-from-park latencies.\n\n");
 
         b.append("## Targets\n\n| target | measured | value | target | result | what bounds it |\n|---|---|---|---|---|---|\n");
