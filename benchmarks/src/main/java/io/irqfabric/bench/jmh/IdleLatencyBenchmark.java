@@ -1,0 +1,94 @@
+package io.irqfabric.bench.jmh;
+
+import io.irqfabric.bench.path.TriggerPath;
+import io.irqfabric.bench.path.TriggerPaths;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Figure 3: latency from one assertion to its eventfd write having completed, on an idle
+ * path, as percentiles ({@code Mode.SampleTime}).
+ *
+ * <p>One thread asserts GSI 0 and spins until the path's release-published write count moves
+ * (for {@code direct} the write is the assertion, so the figure is the write itself).
+ *
+ * <p>"Idle": before every invocation, outside the timed region ({@code Level.Invocation}
+ * setup), every path gets the same quiet gap of {@value #IDLE_GAP_NANOS} ns (longer than the
+ * fabric's 100 us spin-then-yield phase), and a path whose dispatcher sleeps when idle
+ * ({@code fabric_park}, {@code abq}) is then also waited on until its dispatcher thread is
+ * parked (WAITING). So {@code fabric_park} and {@code abq} figures are wake-from-park
+ * latencies; {@code fabric_spin} and {@code agrona} dispatchers spin and are awake.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Threads(1)
+public class IdleLatencyBenchmark {
+    /** Quiet time before every invocation, for every path. */
+    public static final long IDLE_GAP_NANOS = 200_000;
+    /** How long the idle wait gives a dispatcher to park before the invocation goes ahead. */
+    private static final long PARK_DEADLINE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** The path under test. */
+    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
+    public String path;
+
+    private TriggerPath trigger;
+    private final long[] triggered = new long[1];
+    private long notParked;
+
+    /** Opens the path with one GSI. */
+    @Setup(Level.Trial)
+    public void open() {
+        trigger = TriggerPaths.open(path, 1);
+    }
+
+    /** Untimed: a quiet gap, then (if it sleeps) waits until the dispatcher has gone to sleep. */
+    @Setup(Level.Invocation)
+    public void awaitIdle() {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < IDLE_GAP_NANOS) {
+            Thread.onSpinWait();
+        }
+        if (!trigger.dispatcherSleepsWhenIdle()) {
+            return;
+        }
+        Thread d = trigger.dispatcherThread();
+        long deadline = start + PARK_DEADLINE_NANOS;
+        while (d.getState() != Thread.State.WAITING && d.getState() != Thread.State.TIMED_WAITING) {
+            if (System.nanoTime() - deadline > 0) {
+                notParked++;
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Drains the path and fails the benchmark if anything was lost. */
+    @TearDown(Level.Trial)
+    public void closeAndVerify() {
+        trigger.close();
+        System.out.println("loss check " + trigger.verify(triggered).orThrow()
+                + (trigger.dispatcherSleepsWhenIdle() ? "; invocations that found the dispatcher awake: " + notParked : ""));
+    }
+
+    /**
+     * @return the write count (consumed by JMH)
+     */
+    @Benchmark
+    public long assertToWrite() {
+        triggered[0]++;
+        return trigger.triggerAndAwaitWrite(0);
+    }
+}

@@ -1,0 +1,126 @@
+package io.irqfabric.bench.report;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The records of a JMH JSON result file ({@code -rf json}), reduced to what the report uses.
+ */
+final class JmhResults {
+    /**
+     * One benchmark configuration's result.
+     *
+     * @param method      the benchmark method's simple name ({@code storm1p}, {@code assertToWrite}, ...)
+     * @param benchmark   the full name
+     * @param mode        JMH mode ({@code thrpt}, {@code avgt}, {@code sample})
+     * @param threads     benchmark threads
+     * @param params      the {@code @Param} values
+     * @param score       the primary score
+     * @param error       its 99.9% error half-width (NaN if JMH gave none)
+     * @param unit        the primary unit
+     * @param percentiles primary percentiles by key ("50.0", "99.0", ...)
+     * @param secondary   secondary scores by name (aux counters, {@code gc.alloc.rate.norm}, ...)
+     * @param forks       forks
+     * @param warmup      warmup iterations and time, as JMH reports them
+     * @param measurement measurement iterations and time
+     */
+    record Record(String method, String benchmark, String mode, int threads, Map<String, String> params,
+                  double score, double error, String unit, Map<String, Double> percentiles,
+                  Map<String, Double> secondary, int forks, String warmup, String measurement) {
+        /**
+         * @param name a param name
+         * @return its value, or "" if absent
+         */
+        String param(String name) {
+            return params.getOrDefault(name, "");
+        }
+
+        /**
+         * @param p percentile, 0..100 (50, 90, 99, 99.9)
+         * @return the primary percentile, NaN if absent
+         */
+        double percentile(double p) {
+            Double v = percentiles.get(String.valueOf(p));
+            return v == null ? Double.NaN : v;
+        }
+
+        /**
+         * @param name secondary metric name
+         * @return its score, NaN if absent
+         */
+        double secondary(String name) {
+            Double v = secondary.get(name);
+            return v == null ? Double.NaN : v;
+        }
+    }
+
+    private final List<Record> records;
+
+    private JmhResults(List<Record> records) {
+        this.records = Collections.unmodifiableList(records);
+    }
+
+    /**
+     * @param json the text of a JMH JSON result file
+     * @return the records
+     */
+    @SuppressWarnings("unchecked")
+    static JmhResults parse(String json) {
+        Object root = Json.parse(json);
+        if (!(root instanceof List)) {
+            throw new IllegalArgumentException("a JMH JSON result file is an array");
+        }
+        List<Record> out = new ArrayList<>();
+        for (Object o : (List<Object>) root) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            String benchmark = (String) m.get("benchmark");
+            String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
+            Map<String, String> params = new LinkedHashMap<>();
+            Object p = m.get("params");
+            if (p instanceof Map) {
+                ((Map<String, Object>) p).forEach((k, v) -> params.put(k, String.valueOf(v)));
+            }
+            Map<String, Object> primary = (Map<String, Object>) m.get("primaryMetric");
+            Map<String, Double> pct = new LinkedHashMap<>();
+            Object sp = primary.get("scorePercentiles");
+            if (sp instanceof Map) {
+                ((Map<String, Object>) sp).forEach((k, v) -> pct.put(k, Json.number(v)));
+            }
+            Map<String, Double> secondary = new LinkedHashMap<>();
+            Object sec = m.get("secondaryMetrics");
+            if (sec instanceof Map) {
+                ((Map<String, Object>) sec).forEach((k, v) ->
+                        secondary.put(k, Json.number(((Map<String, Object>) v).get("score"))));
+            }
+            out.add(new Record(method, benchmark, (String) m.get("mode"), (int) Json.number(m.get("threads")),
+                    params, Json.number(primary.get("score")), Json.number(primary.get("scoreError")),
+                    (String) primary.get("scoreUnit"), pct, secondary, (int) Json.number(m.get("forks")),
+                    m.get("warmupIterations") + " x " + m.get("warmupTime"),
+                    m.get("measurementIterations") + " x " + m.get("measurementTime")));
+        }
+        return new JmhResults(out);
+    }
+
+    /** @return every record, in file order */
+    List<Record> all() {
+        return records;
+    }
+
+    /**
+     * @param method benchmark method simple name
+     * @param path   the {@code path} param
+     * @return the record, if present
+     */
+    Optional<Record> find(String method, String path) {
+        for (Record r : records) {
+            if (r.method().equals(method) && r.param("path").equals(path)) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
+    }
+}

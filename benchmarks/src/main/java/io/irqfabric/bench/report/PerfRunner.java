@@ -1,0 +1,243 @@
+package io.irqfabric.bench.report;
+
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The perf-results runner: runs the JMH suite (JSON result), runs the C floor program, and
+ * writes {@code README.md}, {@code summary.json} and the PNG charts. {@code benchmarks/run-perf.sh}
+ * builds everything and calls this; it can also be run alone:
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar io.irqfabric.bench.report.PerfRunner \
+ *      --out perf-results --floor benchmarks/native/build/floor [--guest FILE] [--quick]
+ *      [--report-only] [--command TEXT] [--start-epoch SECONDS] [--include JMH_REGEX]
+ * </pre>
+ *
+ * {@code --quick} runs every benchmark for one short iteration (a smoke test, minutes less);
+ * {@code --report-only} re-renders the report from an existing {@code jmh.json}/{@code floor.json}.
+ * Exit status 1 if any benchmark failed (a loss check fails its benchmark) or lost anything.
+ */
+public final class PerfRunner {
+    /** Flags every forked benchmark JVM needs (Agrona's Unsafe access; JNA native access on JDK 24+). */
+    static final String[] JVM_FLAGS = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true"};
+
+    private PerfRunner() {
+    }
+
+    /**
+     * @param args see the class comment
+     * @throws Exception on failure
+     */
+    public static void main(String[] args) throws Exception {
+        Path out = Paths.get("perf-results");
+        Path floorBinary = null;
+        String guest = null;
+        boolean quick = false;
+        boolean reportOnly = false;
+        String command = "benchmarks/run-perf.sh";
+        long startEpoch = -1;
+        String include = "io\\.irqfabric\\.bench\\.jmh\\..*";
+        for (int k = 0; k < args.length; k++) {
+            switch (args[k]) {
+                case "--out": out = Paths.get(args[++k]); break;
+                case "--floor": floorBinary = Paths.get(args[++k]); break;
+                case "--guest": guest = args[++k]; break;
+                case "--quick": quick = true; break;
+                case "--report-only": reportOnly = true; break;
+                case "--command": command = args[++k]; break;
+                case "--start-epoch": startEpoch = Long.parseLong(args[++k]); break;
+                case "--include": include = args[++k]; break;
+                default:
+                    System.err.println("unknown argument " + args[k]);
+                    System.exit(2);
+            }
+        }
+        Files.createDirectories(out);
+        Path jmhJson = out.resolve("jmh.json");
+        Path jmhLog = out.resolve("jmh.log");
+        Path floorJson = out.resolve("floor.json");
+        String settings = quick ? "1 fork, warmup 1 x 1 s, measurement 1 x 1 s (--quick smoke run), -prof gc"
+                : "1 fork, warmup 3 x 1 s, measurement 5 x 2 s, -prof gc";
+        if (!reportOnly) {
+            if (floorBinary != null) {
+                runFloor(floorBinary, guest, quick, floorJson);
+            }
+            runJmh(include, quick, guest, jmhJson, jmhLog);
+        }
+        String log = Files.exists(jmhLog) ? Files.readString(jmhLog) : "";
+        JmhResults jmh = JmhResults.parse(Files.readString(jmhJson));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> floor = Files.exists(floorJson)
+                ? (Map<String, Object>) Json.parse(Files.readString(floorJson)) : new LinkedHashMap<>();
+        long elapsed = startEpoch > 0 ? Instant.now().getEpochSecond() - startEpoch : -1;
+        Report.RunInfo info = new Report.RunInfo(
+                DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0)),
+                jdkOf(log), Runtime.getRuntime().availableProcessors(), command, settings, elapsed,
+                lossChecks(log), failures(jmh, guest != null));
+        Report report = Report.build(jmh, floor, info);
+        Files.writeString(out.resolve("summary.json"), Json.write(report.summary()));
+        Files.writeString(out.resolve("README.md"), ReadmeWriter.write(report));
+        Charts.write(report, out);
+        System.out.println("perf-results written to " + out.toAbsolutePath());
+        for (Report.Target t : report.targets()) {
+            System.out.printf("  %-62s %s%n", t.name(), t.met() == null ? "not measured"
+                    : (t.met() ? "met" : "MISSED") + String.format(" (%.3g vs %s %.3g)", t.value(), t.atMost() ? "<=" : ">=", t.limit()));
+        }
+        if (!info.failures().isEmpty() || !report.lossChecksOk()) {
+            System.err.println("FAILED: benchmarks without result " + info.failures() + "; loss checks ok: " + report.lossChecksOk());
+            System.exit(1);
+        }
+    }
+
+    private static void runJmh(String include, boolean quick, String guest, Path json, Path log) throws RunnerException, IOException {
+        List<String> jvmArgs = new ArrayList<>(List.of(JVM_FLAGS));
+        if (guest != null) {
+            jvmArgs.add("-Dirqfabric.bench.guest=" + guest);
+        }
+        ChainedOptionsBuilder o = new OptionsBuilder()
+                .include(include)
+                .forks(1)
+                .addProfiler(GCProfiler.class)
+                .jvmArgsAppend(jvmArgs.toArray(new String[0]))
+                .resultFormat(ResultFormatType.JSON)
+                .result(json.toString())
+                .shouldFailOnError(false);
+        if (guest == null) {
+            o.exclude("EndToEndBenchmark"); // no test guest (no /dev/kvm): figure 4 is left out and the report says why
+        }
+        if (quick) {
+            o.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(1).measurementTime(TimeValue.seconds(1));
+        } else {
+            o.warmupIterations(3).warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(2));
+        }
+        PrintStream console = System.out;
+        try (OutputStream file = Files.newOutputStream(log);
+             PrintStream tee = new PrintStream(new Tee(console, file), true, StandardCharsets.UTF_8)) {
+            System.setOut(tee);
+            new Runner(o.build()).run();
+        } finally {
+            System.setOut(console);
+        }
+    }
+
+    private static void runFloor(Path binary, String guest, boolean quick, Path json) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(binary.toString()));
+        if (quick) {
+            cmd.add("--quick");
+        }
+        if (guest != null) {
+            cmd.add("--guest");
+            cmd.add(guest);
+        }
+        System.out.println("# C floor: " + String.join(" ", cmd));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        p.getInputStream().transferTo(bytes);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("floor program failed: " + cmd + " exit " + (p.isAlive() ? "timeout" : p.exitValue()));
+        }
+        String line = bytes.toString(StandardCharsets.UTF_8).trim();
+        Json.parse(line); // fail here, not in the report, if it is not JSON
+        Files.writeString(json, line + "\n");
+        System.out.println("# C floor: " + line);
+    }
+
+    static List<String> lossChecks(String log) {
+        List<String> out = new ArrayList<>();
+        String current = "";
+        for (String line : log.split("\n")) {
+            if (line.startsWith("# Benchmark: ")) {
+                current = line.substring("# Benchmark: ".length()).replace("io.irqfabric.bench.jmh.", "");
+            } else if (line.startsWith("# Parameters: ")) {
+                current = current.replaceAll(" \\(.*", "") + " " + line.substring("# Parameters: ".length());
+            }
+            int at = line.indexOf("loss check ");
+            if (at >= 0) {
+                out.add(current + ": " + line.substring(at + "loss check ".length()).trim());
+            }
+            if (line.contains("LOST INTERRUPTS")) {
+                out.add(current + ": " + line.trim());
+            }
+        }
+        return out;
+    }
+
+    private static List<String> failures(JmhResults jmh, boolean withGuest) {
+        List<String> missing = new ArrayList<>();
+        for (String method : List.of("storm1p", "storm2p", "producerCost", "assertToWrite")) {
+            for (String p : Report.PATHS) {
+                if (jmh.find(method, p).isEmpty()) {
+                    missing.add(method + "/" + p);
+                }
+            }
+        }
+        for (String p : List.of(Report.FABRIC_SPIN, Report.FABRIC_PARK)) {
+            if (withGuest && jmh.find("assertToGuestHandler", p).isEmpty()) {
+                missing.add("assertToGuestHandler/" + p);
+            }
+        }
+        return missing;
+    }
+
+    private static String jdkOf(String log) {
+        for (String line : log.split("\n")) {
+            if (line.startsWith("# VM version: ")) {
+                return line.substring("# VM version: ".length()).trim();
+            }
+        }
+        return System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+    }
+
+    /** Copies everything written to two streams. */
+    private static final class Tee extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        Tee(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int c) throws IOException {
+            a.write(c);
+            b.write(c);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            a.flush();
+            b.flush();
+        }
+    }
+}

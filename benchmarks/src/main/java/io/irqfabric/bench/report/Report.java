@@ -1,0 +1,403 @@
+package io.irqfabric.bench.report;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns one run's JMH results and the C floor's output into figures, ratios and targets:
+ * the rows of {@code perf-results/README.md}, {@code summary.json} and the charts.
+ */
+final class Report {
+    static final String FABRIC_SPIN = "fabric_spin";
+    static final String FABRIC_PARK = "fabric_park";
+    static final String DIRECT = "direct";
+    static final String ABQ = "abq";
+    static final String AGRONA = "agrona";
+    static final String FLOOR = "floor";
+    static final List<String> PATHS = List.of(FABRIC_SPIN, FABRIC_PARK, DIRECT, ABQ, AGRONA);
+    /** Ratio columns of the README table, in order. */
+    static final List<String> BASELINES = List.of(DIRECT, ABQ, AGRONA, FLOOR);
+    static final double[] PERCENTILES = {50.0, 90.0, 99.0, 99.9};
+    /** Below this many bytes per operation a figure counts as "0 B/op" (JMH's own per-iteration bookkeeping is a few bytes per ~10^7 ops). */
+    static final double ZERO_BYTES = 0.01;
+
+    /**
+     * One figure for one configuration.
+     *
+     * @param figure  1..5, as the issue numbers them
+     * @param metric  what is measured (a row group)
+     * @param config  the path or floor name
+     * @param value   the figure (NaN if not measured)
+     * @param error   JMH's 99.9% error half-width, NaN if none
+     * @param unit    unit of value
+     * @param compare whether ratio columns make sense for this metric
+     * @param note    a short note, or ""
+     */
+    record Row(int figure, String metric, String config, double value, double error, String unit,
+               boolean compare, String note) {
+    }
+
+    /**
+     * One target of the issue, with the measured ratio.
+     *
+     * @param name     what is promised
+     * @param measured the measured quantity, spelled out
+     * @param value    the measured ratio (or absolute value)
+     * @param limit    the target
+     * @param atMost   true if value must be {@code <= limit}, false if {@code >= limit}
+     * @param bound    what stands in the way / what bounds the figure
+     */
+    record Target(String name, String measured, double value, double limit, boolean atMost, String bound) {
+        /** @return TRUE met, FALSE missed, null not measured */
+        Boolean met() {
+            if (Double.isNaN(value)) {
+                return null;
+            }
+            return atMost ? value <= limit : value >= limit;
+        }
+    }
+
+    /**
+     * How the run was made.
+     *
+     * @param date        ISO date-time of the run (UTC)
+     * @param jdk         JDK that ran the benchmarks
+     * @param cpus        available processors
+     * @param command     the one command that regenerates everything
+     * @param jmhSettings forks / warmup / measurement as used
+     * @param elapsedSec  wall time of the whole command so far, or -1 if unknown
+     * @param lossChecks  the loss-check verdict lines printed by the benchmarks' teardowns
+     * @param failures    benchmarks that produced no result (failed), empty if none
+     */
+    record RunInfo(String date, String jdk, int cpus, String command, String jmhSettings, long elapsedSec,
+                   List<String> lossChecks, List<String> failures) {
+    }
+
+    private final JmhResults jmh;
+    private final Map<String, Object> floor;
+    private final RunInfo info;
+    private final List<Row> rows = new ArrayList<>();
+    private final List<Target> targets = new ArrayList<>();
+
+    private Report(JmhResults jmh, Map<String, Object> floor, RunInfo info) {
+        this.jmh = jmh;
+        this.floor = floor;
+        this.info = info;
+    }
+
+    /**
+     * @param jmh   the JMH results
+     * @param floor the floor program's JSON object (empty if it did not run)
+     * @param info  run information
+     * @return the report
+     */
+    static Report build(JmhResults jmh, Map<String, Object> floor, RunInfo info) {
+        Report r = new Report(jmh, floor, info);
+        r.figures();
+        r.computeTargets();
+        return r;
+    }
+
+    List<Row> rows() {
+        return rows;
+    }
+
+    List<Target> targets() {
+        return targets;
+    }
+
+    RunInfo info() {
+        return info;
+    }
+
+    // ---- figures ---------------------------------------------------------------------------
+
+    private void figures() {
+        double floorWriteRate = floorNumber("writes_per_s");
+        // 1. producer cost
+        for (String p : PATHS) {
+            add(1, "producer_cost", p, jmh.find("producerCost", p), "ns/op", true, "");
+        }
+        rows.add(new Row(1, "producer_cost", FLOOR, floorWriteRate > 0 ? 1e9 / floorWriteRate : Double.NaN,
+                Double.NaN, "ns/op", true, "C: one write(2) in a tight loop"));
+        // 2. storm
+        for (String m : List.of("storm1p", "storm2p")) {
+            String metric = m.equals("storm1p") ? "storm_1p" : "storm_2p";
+            for (String p : PATHS) {
+                add(2, metric, p, jmh.find(m, p), "assertions/s", true, "");
+            }
+            rows.add(new Row(2, metric, FLOOR, m.equals("storm1p") ? floorWriteRate : Double.NaN, Double.NaN,
+                    "assertions/s", true, m.equals("storm1p") ? "C: one thread writing the eventfd per assertion" : ""));
+            for (String p : PATHS) {
+                Optional<JmhResults.Record> r = jmh.find(m, p);
+                rows.add(new Row(2, metric + "_eventfd_writes", p,
+                        r.map(x -> x.secondary("eventfdWrites")).orElse(Double.NaN), Double.NaN, "writes/s", false, ""));
+            }
+            for (String p : PATHS) {
+                rows.add(new Row(2, metric + "_coalescing_ratio", p, coalescing(m, p), Double.NaN,
+                        "assertions/write", false, ""));
+            }
+        }
+        // 3. idle latency percentiles
+        for (double pc : PERCENTILES) {
+            String metric = "idle_latency_" + pctName(pc);
+            for (String p : PATHS) {
+                Optional<JmhResults.Record> r = jmh.find("assertToWrite", p);
+                rows.add(new Row(3, metric, p, r.map(x -> x.percentile(pc)).orElse(Double.NaN), Double.NaN, "ns",
+                        true, ""));
+            }
+            rows.add(new Row(3, metric, FLOOR, floorPercentile("handoff_write_ns", pc), Double.NaN, "ns", true,
+                    "C: spinning thread hand-off + write(2)"));
+            rows.add(new Row(3, metric, "floor_write", floorPercentile("write_ns", pc), Double.NaN, "ns", false,
+                    "C: write(2) alone"));
+        }
+        // 4. end to end
+        for (double pc : PERCENTILES) {
+            String metric = "e2e_latency_" + pctName(pc);
+            for (String p : List.of(FABRIC_SPIN, FABRIC_PARK)) {
+                Optional<JmhResults.Record> r = jmh.find("assertToGuestHandler", p);
+                rows.add(new Row(4, metric, p, r.map(x -> x.percentile(pc)).orElse(Double.NaN), Double.NaN,
+                        "ns", true, ""));
+            }
+            rows.add(new Row(4, metric, FLOOR, floorPercentile("e2e_ns", pc), Double.NaN, "ns", true,
+                    "C: irqfd write -> guest handler"));
+        }
+        // 5. allocation
+        for (String p : PATHS) {
+            Optional<JmhResults.Record> r = jmh.find("storm1p", p);
+            double assertions = r.map(x -> x.secondary("assertions")).orElse(Double.NaN);
+            rows.add(new Row(5, "alloc_trigger_B_per_assertion", p,
+                    r.map(x -> x.secondary("producerAllocBytes") / assertions).orElse(Double.NaN), Double.NaN,
+                    "B/op", false, "producer thread, storm 1p"));
+            rows.add(new Row(5, "alloc_dispatch_B_per_assertion", p,
+                    r.map(x -> x.secondary("dispatcherAllocBytes") / assertions).orElse(Double.NaN), Double.NaN,
+                    "B/op", false, p.equals(DIRECT) ? "no dispatcher" : "dispatcher thread, storm 1p"));
+            rows.add(new Row(5, "alloc_jvm_B_per_assertion", p,
+                    r.map(x -> x.secondary("gc.alloc.rate.norm")).orElse(Double.NaN), Double.NaN, "B/op", false,
+                    "-prof gc: whole JVM, storm 1p"));
+            Optional<JmhResults.Record> idle = jmh.find("assertToWrite", p);
+            rows.add(new Row(5, "alloc_jvm_B_per_idle_assertion", p,
+                    idle.map(x -> x.secondary("gc.alloc.rate.norm")).orElse(Double.NaN), Double.NaN, "B/op", false,
+                    "-prof gc: whole JVM, idle latency (one trigger + one delivery per op)"));
+        }
+    }
+
+    private void add(int figure, String metric, String config, Optional<JmhResults.Record> r, String unit,
+                     boolean compare, String note) {
+        rows.add(new Row(figure, metric, config, r.map(JmhResults.Record::score).orElse(Double.NaN),
+                r.map(JmhResults.Record::error).orElse(Double.NaN), unit, compare, note));
+    }
+
+    private double coalescing(String method, String path) {
+        return jmh.find(method, path)
+                .map(x -> x.secondary("writes") > 0 ? x.secondary("assertions") / x.secondary("writes") : Double.NaN)
+                .orElse(Double.NaN);
+    }
+
+    static String pctName(double pc) {
+        return pc == 99.9 ? "p99.9" : "p" + (int) pc;
+    }
+
+    /**
+     * @param metric a metric name
+     * @param config a configuration name
+     * @return the value of that row, NaN if absent
+     */
+    double value(String metric, String config) {
+        for (Row r : rows) {
+            if (r.metric().equals(metric) && r.config().equals(config)) {
+                return r.value();
+            }
+        }
+        return Double.NaN;
+    }
+
+    /**
+     * @param row      a row
+     * @param baseline a configuration in {@link #BASELINES}
+     * @return row value / the baseline's value for the same metric, NaN where meaningless
+     */
+    double ratio(Row row, String baseline) {
+        if (!row.compare() || row.config().equals(baseline)) {
+            return Double.NaN;
+        }
+        return row.value() / value(row.metric(), baseline);
+    }
+
+    private double floorNumber(String key) {
+        return Json.number(floor.get(key));
+    }
+
+    @SuppressWarnings("unchecked")
+    private double floorPercentile(String key, double pc) {
+        Object o = floor.get(key);
+        if (!(o instanceof Map)) {
+            return Double.NaN;
+        }
+        String k = pc == 99.9 ? "p999" : "p" + (int) pc;
+        return Json.number(((Map<String, Object>) o).get(k));
+    }
+
+    // ---- targets ---------------------------------------------------------------------------
+
+    private void computeTargets() {
+        double costF = value("producer_cost", FABRIC_SPIN);
+        double costD = value("producer_cost", DIRECT);
+        targets.add(new Target("producer cost <= 1/5 of direct",
+                "fabric_spin producerCost / direct producerCost", costF / costD, 0.2, true,
+                String.format(Locale.ROOT, "direct pays one write(2) per assertion (%s; C floor %s); the fabric pays a "
+                                + "Disruptor multi-producer claim (CAS on the cursor shared with the other producers "
+                                + "and the dispatcher's gating sequence) and a publish; under a storm that cache line "
+                                + "bounces between the producer and the dispatcher core",
+                        ns(costD), ns(value("producer_cost", FLOOR)))));
+        double storm1 = value("storm_1p", FABRIC_SPIN);
+        double stormD = value("storm_1p", DIRECT);
+        targets.add(new Target("storm rate >= 10x direct", "fabric_spin storm1p / direct storm1p", storm1 / stormD,
+                10, false, "direct is bounded by one write(2) per assertion on the producer; the fabric by the "
+                + "producer's claim/publish, i.e. the same figure as producer cost"));
+        targets.add(new Target(">= 20 M assertions/s absorbed with one producer", "fabric_spin storm1p, M/s",
+                storm1 / 1e6, 20, false, "the producer-side cost per assertion (1e9 / cost ns); on 2 shared cores the "
+                + "dispatcher and producer each need a whole core"));
+        double idleF = value("idle_latency_p50", FABRIC_SPIN);
+        double idleD = value("idle_latency_p50", DIRECT);
+        targets.add(new Target("idle latency median <= 2x direct's write (spinning dispatcher)",
+                "fabric_spin p50 / direct p50", idleF / idleD, 2, true,
+                String.format(Locale.ROOT, "the fabric adds a cache-line hand-off to the dispatcher on the other core and "
+                                + "the hand-back of the completion to the waiting thread; the C floor of exactly that "
+                                + "(hand-off + write) is %s against a bare C write of %s",
+                        ns(value("idle_latency_p50", FLOOR)), ns(value("idle_latency_p50", "floor_write")))));
+        double e2eF = value("e2e_latency_p50", FABRIC_SPIN);
+        double e2eC = value("e2e_latency_p50", FLOOR);
+        targets.add(new Target("end-to-end median <= 1.5x the C floor", "fabric_spin e2e p50 / C floor e2e p50",
+                e2eF / e2eC, 1.5, true, Double.isNaN(e2eF / e2eC)
+                ? "not measured in this run: " + e2eUnavailable()
+                : "the guest's wake-up (halt polling, interrupt injection by KVM) dominates both"));
+        targets.add(new Target("0 B/op on the trigger path", "fabric_spin producer thread bytes / assertion",
+                value("alloc_trigger_B_per_assertion", FABRIC_SPIN), ZERO_BYTES, true,
+                "ThreadMXBean per-thread allocation over the measured iterations of storm1p"));
+        targets.add(new Target("0 B/op in the dispatcher's steady state", "fabric_spin dispatcher thread bytes / assertion",
+                value("alloc_dispatch_B_per_assertion", FABRIC_SPIN), ZERO_BYTES, true,
+                "ThreadMXBean per-thread allocation over the measured iterations of storm1p"));
+    }
+
+    String e2eUnavailable() {
+        Object why = floor.get("e2e_unavailable");
+        if (jmh.find("assertToGuestHandler", FABRIC_SPIN).isEmpty()) {
+            return "no end-to-end JMH result" + (why != null ? "; floor: " + why : "");
+        }
+        return why != null ? String.valueOf(why) : "no floor result";
+    }
+
+    // ---- summary.json ------------------------------------------------------------------------
+
+    /** @return the machine-readable summary, keys as the issue lists them */
+    Map<String, Object> summary() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("date", info.date());
+        s.put("jdk", info.jdk());
+        s.put("cpu_count", info.cpus());
+        s.put("command", info.command());
+        s.put("jmh_settings", info.jmhSettings());
+        s.put("elapsed_s", info.elapsedSec() >= 0 ? info.elapsedSec() : null);
+        s.put("producer_cost_ns", map("fabric", value("producer_cost", FABRIC_SPIN),
+                "direct", value("producer_cost", DIRECT)));
+        s.put("storm_assertions_per_s", map("fabric_1p", value("storm_1p", FABRIC_SPIN),
+                "fabric_2p", value("storm_2p", FABRIC_SPIN), "direct", value("storm_1p", DIRECT),
+                "abq", value("storm_1p", ABQ), "agrona", value("storm_1p", AGRONA)));
+        s.put("coalescing_ratio", map("fabric_1p", value("storm_1p_coalescing_ratio", FABRIC_SPIN)));
+        for (String pc : List.of("p50", "p99")) {
+            s.put("idle_latency_ns_" + pc, map("fabric_spin", value("idle_latency_" + pc, FABRIC_SPIN),
+                    "fabric_park", value("idle_latency_" + pc, FABRIC_PARK), "direct", value("idle_latency_" + pc, DIRECT)));
+        }
+        s.put("e2e_latency_ns_p50", map("fabric", value("e2e_latency_p50", FABRIC_SPIN),
+                "floor", value("e2e_latency_p50", FLOOR)));
+        if (Double.isNaN(value("e2e_latency_p50", FABRIC_SPIN)) || Double.isNaN(value("e2e_latency_p50", FLOOR))) {
+            s.put("e2e_latency_unavailable_reason", e2eUnavailable());
+        }
+        s.put("alloc_bytes_per_op", map("trigger", value("alloc_trigger_B_per_assertion", FABRIC_SPIN),
+                "dispatch", value("alloc_dispatch_B_per_assertion", FABRIC_SPIN)));
+        s.put("lost", info.failures().isEmpty() && lossChecksOk() ? 0 : null);
+        s.put("loss_checks", info.lossChecks());
+        s.put("failed_benchmarks", info.failures());
+        List<Object> t = new ArrayList<>();
+        for (Target x : targets) {
+            t.add(map("target", x.name(), "measured", x.measured(), "value", x.value(), "limit", x.limit(),
+                    "met", x.met()));
+        }
+        s.put("targets", t);
+        Map<String, Object> all = new LinkedHashMap<>();
+        for (Row r : rows) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) all.computeIfAbsent(r.metric() + " [" + r.unit() + "]",
+                    k -> new LinkedHashMap<String, Object>());
+            m.put(r.config(), r.value());
+        }
+        s.put("all_figures", all);
+        return s;
+    }
+
+    /** @return true if every loss-check line reports lost=0 (and there is at least one) */
+    boolean lossChecksOk() {
+        if (info.lossChecks().isEmpty()) {
+            return false;
+        }
+        for (String l : info.lossChecks()) {
+            if (!l.contains("lost=0")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Map<String, Object> map(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int k = 0; k < kv.length; k += 2) {
+            m.put((String) kv[k], kv[k + 1]);
+        }
+        return m;
+    }
+
+    // ---- formatting --------------------------------------------------------------------------
+
+    static String ns(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        if (v >= 1e6) {
+            return String.format(Locale.ROOT, "%.2f ms", v / 1e6);
+        }
+        if (v >= 1e4) {
+            return String.format(Locale.ROOT, "%.1f us", v / 1e3);
+        }
+        return String.format(Locale.ROOT, "%.0f ns", v);
+    }
+
+    static String fmt(double v, String unit) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        switch (unit) {
+            case "ns":
+            case "ns/op":
+                return unit.equals("ns/op") && v < 100 ? String.format(Locale.ROOT, "%.1f ns", v) : ns(v);
+            case "assertions/s":
+            case "writes/s":
+                return v >= 1e6 ? String.format(Locale.ROOT, "%.2f M/s", v / 1e6) : String.format(Locale.ROOT, "%.0f k/s", v / 1e3);
+            case "B/op":
+                return String.format(Locale.ROOT, "%.4f B", v);
+            default:
+                return String.format(Locale.ROOT, "%.1f", v);
+        }
+    }
+
+    static String ratio(double r) {
+        if (Double.isNaN(r) || Double.isInfinite(r)) {
+            return "";
+        }
+        return r >= 10 ? String.format(Locale.ROOT, "%.1fx", r) : String.format(Locale.ROOT, "%.2fx", r);
+    }
+}
