@@ -108,6 +108,11 @@ abstract class QueueDispatcherPath implements TriggerPath, Runnable {
             if (last) {
                 return; // closing was set before a drain that found the queue empty
             }
+            if (closing) {
+                // close() began during that drain, and the drain may have eaten its wake-up
+                // token: do not block; go round once more for a final drain.
+                continue;
+            }
             if (awaitBatch() > 0) {
                 flush();
             }
