@@ -106,6 +106,8 @@ public final class InterruptFabric implements AutoCloseable {
     private final ControllerHub hub;
     private final ControllerPort port;
     private final IoapicController ioapic;
+    /** GSIs below this are IOAPIC pins (24 with an IOAPIC, else 0): trigger() pulses them. */
+    private final int ioapicPins;
     /**
      * Test seam: run between a failed claim and the overflow record, so a test can make the
      * dispatcher finish its batch (and its drain) inside that window deterministically. Read
@@ -133,8 +135,10 @@ public final class InterruptFabric implements AutoCloseable {
             hub.register(ioapic);
             hub.lineDrainer(ioapic);
             ioapic.attach(); // before the dispatcher starts: its start happens-after this
+            this.ioapicPins = IoapicPort.PINS;
         } else {
             this.ioapic = null;
+            this.ioapicPins = 0;
         }
         this.dispatcherThread = b.threadFactory.newThread(dispatcher);
         if (dispatcherThread == null) {
@@ -163,6 +167,11 @@ public final class InterruptFabric implements AutoCloseable {
     /**
      * Asserts an edge interrupt on {@code gsi}. Any thread; lock-free; allocates nothing.
      *
+     * <p>With the userspace IOAPIC ({@link Builder#ioapic(boolean)}), GSIs 0..23 are its pins:
+     * {@code trigger(pin)} is {@link IoapicPort#pulse(int) ioapic().pulse(pin)}, an edge on the
+     * line that the IOAPIC delivers as the pin's redirection entry says (not at all while the pin
+     * is masked), so a legacy source never bypasses the guest's IOAPIC programming.
+     *
      * @param gsi the GSI, {@code 0 <= gsi < gsiCount()}
      * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
      * @throws FabricClosedException if the fabric was closed before it accepted the assertion
@@ -173,6 +182,10 @@ public final class InterruptFabric implements AutoCloseable {
         }
         if (gsi < 0 || gsi >= gsiCount) {
             throw unknownGsi(gsi);
+        }
+        if (gsi < ioapicPins) {
+            ioapic.pulse(gsi);
+            return;
         }
         final RingBuffer<RingEvent> rb = ring;
         long seq;

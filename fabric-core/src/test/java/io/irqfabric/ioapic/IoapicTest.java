@@ -155,6 +155,18 @@ class IoapicTest {
     }
 
     @Test
+    void triggerOfAnIoapicGsiIsAPulseOnThatPinAndHonoursItsMask() {
+        writeEntry(io, EDGE_PIN, edge(VEC_EDGE, true));
+        f.fabric.trigger(EDGE_PIN);
+        assertEquals(0, f.fired(EDGE_PIN), "masked pin: trigger() does not bypass the IOAPIC");
+        writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
+        f.fabric.trigger(EDGE_PIN);
+        assertEquals(1, f.fired(EDGE_PIN), "unmasked edge pin: trigger() delivers once");
+        f.fabric.createGroup(io.irqfabric.InterruptSourceType.LEGACY_IRQ, EDGE_PIN, 1).trigger(0);
+        assertEquals(1, f.fired(EDGE_PIN), "a legacy source group on the pin pulses it too");
+    }
+
+    @Test
     void edgePinFiresOnRisingLevelOnly() {
         writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
         io.setLevel(EDGE_PIN, true);
