@@ -1,5 +1,6 @@
 package io.irqfabric.ioapic;
 
+import io.irqfabric.InterruptSourceType;
 import io.irqfabric.FabricClosedException;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.FabricStateException;
@@ -162,7 +163,7 @@ class IoapicTest {
         writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
         f.fabric.trigger(EDGE_PIN);
         assertEquals(1, f.fired(EDGE_PIN), "unmasked edge pin: trigger() delivers once");
-        f.fabric.createGroup(io.irqfabric.InterruptSourceType.LEGACY_IRQ, EDGE_PIN, 1).trigger(0);
+        f.fabric.createGroup(InterruptSourceType.LEGACY_IRQ, EDGE_PIN, 1).trigger(0);
         assertEquals(1, f.fired(EDGE_PIN), "a legacy source group on the pin pulses it too");
     }
 
