@@ -50,6 +50,7 @@ final class Charts {
             series.add(new String[]{"idle_latency_", p, p + how});
         }
         series.add(new String[]{"idle_latency_", Report.FLOOR, "C floor: hand-off + write"});
+        series.add(new String[]{"idle_latency_", "direct_hot", "direct, back to back (no gap)"});
         series.add(new String[]{"idle_latency_", "floor_write", "C floor: write alone"});
         percentiles(r, "Idle latency: assertion -> eventfd write completed", series, file);
     }
@@ -59,6 +60,7 @@ final class Charts {
         series.add(new String[]{"e2e_latency_", Report.FABRIC_SPIN, "fabric_spin -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FABRIC_PARK, "fabric_park -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FLOOR, "C floor: irqfd write -> guest handler"});
+        series.add(new String[]{"e2e_latency_", "floor_handoff", "C floor via a spinning C dispatcher"});
         percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);
     }
 

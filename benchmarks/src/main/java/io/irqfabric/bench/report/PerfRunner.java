@@ -195,6 +195,9 @@ public final class PerfRunner {
                 }
             }
         }
+        if (jmh.find("writeBackToBack", Report.DIRECT).isEmpty()) {
+            missing.add("writeBackToBack/" + Report.DIRECT);
+        }
         for (String p : List.of(Report.FABRIC_SPIN, Report.FABRIC_PARK)) {
             if (withGuest && jmh.find("assertToGuestHandler", p).isEmpty()) {
                 missing.add("assertToGuestHandler/" + p);
