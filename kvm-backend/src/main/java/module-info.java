@@ -3,7 +3,7 @@
  * fabric's eventfds into KVM irqfds, split-irqchip support, and a tiny x86 test guest.
  */
 module io.irqfabric.kvm {
-    requires io.irqfabric.core;
+    requires transitive io.irqfabric.core;
     requires com.sun.jna;
 
     exports io.irqfabric.kvm;

@@ -91,16 +91,22 @@ public final class ControllerPort {
      */
     public void post(int type, int target, long a, long b, String what) {
         checkOpen(what);
+        long seq = publish(type, target, a, b, null);
+        if (closed.lv() != 0) {
+            confirmAfterClose(seq, what);
+        }
+    }
+
+    private long publish(int type, int target, long a, long b, ReplySlot reply) {
         long seq = ring.next();
         RingEvent e = ring.get(seq);
         e.type = type;
         e.target = target;
         e.a = a;
         e.b = b;
+        e.reply = reply;
         ring.publish(seq);
-        if (closed.lv() != 0) {
-            confirmAfterClose(seq, what);
-        }
+        return seq;
     }
 
     /**
@@ -142,14 +148,7 @@ public final class ControllerPort {
         }
         ReplySlot slot = replySlots.get();
         slot.arm();
-        long seq = ring.next();
-        RingEvent e = ring.get(seq);
-        e.type = type;
-        e.target = target;
-        e.a = a;
-        e.b = b;
-        e.reply = slot;
-        ring.publish(seq);
+        long seq = publish(type, target, a, b, slot);
         int spins = 0;
         while (slot.lvState() != ReplySlot.DONE) {
             if (dispatcher.isTerminated() && slot.lvState() != ReplySlot.DONE && seq > dispatcher.finalSequence()) {

@@ -124,7 +124,7 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
             value = 0;
         } else if (offset == IOWIN) {
             value = readSelected(size);
-        } else if (offset == EOI) {
+        } else if (offset == EOI && size <= 4) {
             value = 0;
         } else {
             return invalid(offset, size);

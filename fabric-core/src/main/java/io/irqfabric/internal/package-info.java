@@ -27,6 +27,33 @@
  *   SYNC         reply = the caller's ReplySlot; answered after the batch is flushed
  *   OVERFLOW     no payload; makes the dispatcher run a batch end (and so drain the overflow log)
  *   SHUTDOWN     the last event the dispatcher processes
+ *   --- controller events (type >= FIRST_CONTROLLER_TYPE = 16), handled by the ControllerHub ---
+ *   DEVICE_READ    target = device id, a = packed access, reply answered as soon as handled
+ *   DEVICE_WRITE   target = device id, a = packed access, b = value (reply only if the caller waits)
+ *   DEVICE_ATTACH  target = device id: set the new controller's reset state (masks)
+ *   LINE_CHANGED   target = IOAPIC pin, a = LineStates payload (generation, level, rose)
+ *   EOI            target = vector
+ *   RTC_PULSE      reply = 1 if the RTC tick was coalesced
+ *   REJECTED       target = GSI, a = requester ID dropped by a producer-side bus-range check
+ *
+ *   packed access (a):   63    56 55    48 47    40 39                              0
+ *                       +--------+--------+--------+--------------------------------+
+ *                       |   0    |  size  | space  |  byte offset (BAD_OFFSET if    |
+ *                       |        |        |        |  the guest's did not fit)      |
+ *                       +--------+--------+--------+--------------------------------+
+ * </pre>
+ *
+ * <h2>Controllers</h2>
+ * Every controller is a {@code GuestDevice} registered with the {@code ControllerHub}: the
+ * public facade methods (producer side) publish events through the {@code ControllerPort}, and
+ * the dispatcher calls {@code read}/{@code write}/{@code attach} on its own thread, which alone
+ * touches controller state. The hub also owns the per-GSI gate (masking) that the dispatcher
+ * checks on every TRIGGER and again at flush; see {@code ControllerHub}.
+ * <pre>
+ *   batch end:  release slots (full fence) -> drain overflow log -> drain ring-full line records
+ *               -> commit staged routes (RouteListener.commitRoutes) -> flush: deliver each
+ *               pending GSI whose gate is open (others become pending bits or rejections)
+ *               -> answer SYNC replies
  * </pre>
  * Producers write the fields between {@code tryNext()} and {@code publish()}; the Disruptor
  * sequence publication orders those plain writes before the dispatcher's reads.

@@ -28,7 +28,7 @@ import io.irqfabric.UnknownGsiException;
  *   0x00 IOREGSEL  r/w  selector, low 8 bits (sizes 1, 2, 4, 8)
  *   0x04           r/w  reads 0, writes ignored (upper half of a 64-bit IOREGSEL access)
  *   0x10 IOWIN     r/w  the selected register; writes must be 32-bit, reads 1, 2, 4 or 8 bytes
- *   0x40 EOI       w    EOI for the vector in the low byte (reads 0)
+ *   0x40 EOI       w    EOI for the vector in the low byte; sizes 1, 2, 4 (reads 0)
  *
  *   selector 0x00  ID            bits 27..24 writable
  *   selector 0x01  version       0x00170020: max redirection entry 23 in bits 23..16, version 0x20

@@ -17,7 +17,9 @@ public record BusRange(int secondary, int subordinate) {
     public static final BusRange ALL = new BusRange(0, 255);
 
     /**
-     * @throws IllegalArgumentException if the range is empty or out of 0..255
+     * @param secondary   first bus, 0..255
+     * @param subordinate last bus, secondary..255
+     * @throws IllegalArgumentException if the range is empty or outside 0..255
      */
     public BusRange {
         if (secondary < 0 || subordinate > 255 || secondary > subordinate) {

@@ -59,6 +59,13 @@ public record MsiMessage(int destinationId, boolean logicalDestination, boolean 
     /**
      * Validates the field ranges.
      *
+     * @param destinationId      APIC destination ID, 0..255
+     * @param logicalDestination true for logical destination mode
+     * @param redirectionHint    the redirection hint
+     * @param vector             0..255
+     * @param deliveryMode       0..7
+     * @param levelTriggered     true for level trigger mode
+     * @param levelAssert        the level bit
      * @throws IllegalArgumentException if a field is out of range
      */
     public MsiMessage {

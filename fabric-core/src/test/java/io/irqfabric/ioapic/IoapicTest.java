@@ -3,9 +3,9 @@ package io.irqfabric.ioapic;
 import io.irqfabric.FabricClosedException;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.FabricStateException;
-import io.irqfabric.InterruptSink;
 import io.irqfabric.UnknownGsiException;
 import io.irqfabric.testing.ControllerFixture;
+import io.irqfabric.testing.StallingSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -54,10 +53,7 @@ class IoapicTest {
     // ---------------------------------------------------------------- helpers
 
     static void writeEntry(IoapicPort io, int pin, long e) {
-        io.mmioWrite(IOREGSEL, 4, IoapicPort.redirectionSelector(pin, true));
-        io.mmioWrite(IOWIN, 4, e >>> 32);
-        io.mmioWrite(IOREGSEL, 4, IoapicPort.redirectionSelector(pin, false));
-        io.mmioWrite(IOWIN, 4, e & 0xFFFF_FFFFL);
+        ControllerFixture.writeEntry(io, pin, e);
     }
 
     static long readEntry(IoapicPort io, int pin) {
@@ -460,36 +456,22 @@ class IoapicTest {
     @Test
     void lineChangesSurviveAFullRing() throws Exception {
         f.close();
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
         int blocker = 100;
-        f = ControllerFixture.custom(b -> b.ioapic(true).ringSize(8), sink -> new InterruptSink() {
-            @Override
-            public int deliver(int gsi) {
-                if (gsi == blocker && entered.getCount() > 0) {
-                    entered.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return sink.deliver(gsi);
-            }
-        });
+        StallingSink[] stall = new StallingSink[1];
+        f = ControllerFixture.custom(b -> b.ioapic(true).ringSize(8), sink -> stall[0] = new StallingSink(sink, blocker));
         io = f.fabric.ioapic();
         writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
         writeEntry(io, LEVEL_PIN, level(VEC_LEVEL, false));
         f.fabric.sync();
         f.fabric.trigger(blocker);
-        assertTrue(entered.await(10, TimeUnit.SECONDS), "dispatcher is in the sink");
+        assertTrue(stall[0].awaitStalled(), "dispatcher is in the sink");
         for (int i = 0; i < 64; i++) {
             f.fabric.trigger(101); // fills the ring, then goes to the overflow log
         }
         assertTrue(f.fabric.counters().overflowed(101) > 0, "the ring was full");
         io.pulse(EDGE_PIN);            // no slot: recorded in the line word only
         io.setLevel(LEVEL_PIN, true);
-        release.countDown();
+        stall[0].release();
         assertEquals(1, f.fired(EDGE_PIN));
         assertEquals(1, f.fired(LEVEL_PIN));
         assertTrue(f.fired(101) >= 1);

@@ -4,6 +4,7 @@ import io.irqfabric.FabricConfigException;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.UnknownGsiException;
 import io.irqfabric.testing.ControllerFixture;
+import io.irqfabric.testing.StallingSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -227,29 +228,18 @@ class MsixTableTest {
     @Test
     void overflowRecordsOfAMaskedVectorBecomePendingBits() throws Exception {
         f.close();
-        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        f = ControllerFixture.custom(b -> b.ringSize(4), sink -> gsi -> {
-            if (gsi == 0 && entered.getCount() > 0) {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return sink.deliver(gsi);
-        });
+        StallingSink[] stall = new StallingSink[1];
+        f = ControllerFixture.custom(b -> b.ringSize(4), sink -> stall[0] = new StallingSink(sink, 0));
         t = f.fabric.createMsixTable(BASE, VECTORS);
         t.writeMessageControl(CONTROL_ENABLE); // vector 9 stays masked
         f.fabric.sync();
         f.fabric.trigger(0);
-        assertTrue(entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(stall[0].awaitStalled());
         for (int i = 0; i < 16; i++) {
             t.trigger(9);
         }
         assertTrue(f.fabric.counters().overflowed(BASE + 9) > 0, "the ring was full");
-        release.countDown();
+        stall[0].release();
         assertEquals(0, f.fired(BASE + 9), "masked even through the overflow log");
         assertTrue(pending(9));
         program(9, ADDRESS, 0x51, false);

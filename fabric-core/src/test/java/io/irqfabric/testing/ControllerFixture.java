@@ -6,6 +6,7 @@ import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSink;
 import io.irqfabric.RouteListener;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.ResampleListener;
 
 import java.util.ArrayList;
@@ -120,6 +121,20 @@ public final class ControllerFixture implements AutoCloseable {
             routes.clear();
             return copy;
         }
+    }
+
+    /**
+     * Writes a redirection entry as a guest does: high half first, then the low half.
+     *
+     * @param io  the IOAPIC
+     * @param pin the pin
+     * @param e   the 64-bit entry
+     */
+    public static void writeEntry(IoapicPort io, int pin, long e) {
+        io.mmioWrite(IoapicPort.IOREGSEL, 4, IoapicPort.redirectionSelector(pin, true));
+        io.mmioWrite(IoapicPort.IOWIN, 4, e >>> 32);
+        io.mmioWrite(IoapicPort.IOREGSEL, 4, IoapicPort.redirectionSelector(pin, false));
+        io.mmioWrite(IoapicPort.IOWIN, 4, e & 0xFFFF_FFFFL);
     }
 
     @Override

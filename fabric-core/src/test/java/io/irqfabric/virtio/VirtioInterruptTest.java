@@ -85,7 +85,8 @@ class VirtioInterruptTest {
         assertEquals(3, pci.readConfigVector());
         assertTrue(pci.signalQueue(0));
         assertTrue(pci.signalQueue(1));
-        assertEquals(1, f.fired(128 + 2), "two queues on one vector, one batch: coalesced or not, at least one");
+        long both = f.fired(128 + 2);
+        assertTrue(both == 1 || both == 2, "two queues on one vector: one delivery if they shared a batch, else two; was " + both);
         assertTrue(pci.signalConfigChange());
         assertEquals(1, f.fired(128 + 3));
         assertFalse(pci.signalQueue(2));

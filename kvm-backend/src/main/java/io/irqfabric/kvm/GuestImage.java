@@ -138,7 +138,13 @@ public final class GuestImage {
      * @param levelTriggered level (true) or edge (false) trigger mode
      */
     public record IoapicEntry(int pin, int vector, boolean levelTriggered) {
-        /** Validates the entry. */
+        /**
+         * Validates the entry.
+         *
+         * @param pin            IOAPIC pin 0-23
+         * @param vector         vector 32-253
+         * @param levelTriggered level (true) or edge (false) trigger mode
+         */
         public IoapicEntry {
             if (pin < 0 || pin >= MAX_IOAPIC_ENTRIES) {
                 throw new IllegalArgumentException("IOAPIC pin must be 0..23, was " + pin);

@@ -18,6 +18,8 @@ import com.sun.jna.Native;
 public final class Kvm implements AutoCloseable {
     /** The default device path. */
     public static final String DEVICE = "/dev/kvm";
+    /** System property that overrides {@link #DEVICE} (e.g. to see the KVM tests skip). */
+    public static final String DEVICE_PROPERTY = "irqfabric.kvm.device";
     /** {@code KVM_CAP_IRQCHIP}: in-kernel PIC, IOAPIC and LAPIC. */
     public static final int CAP_IRQCHIP = 0;
     /** {@code KVM_CAP_USER_MEMORY}. */
@@ -54,13 +56,18 @@ public final class Kvm implements AutoCloseable {
     }
 
     /**
-     * Opens {@link #DEVICE} and checks the API version.
+     * Opens {@link #devicePath()} and checks the API version.
      *
      * @return the open device
      * @throws KvmException if the open fails or the API version is not 12
      */
     public static Kvm open() {
-        return open(DEVICE);
+        return open(devicePath());
+    }
+
+    /** @return {@link #DEVICE}, or the {@link #DEVICE_PROPERTY} system property if set */
+    public static String devicePath() {
+        return System.getProperty(DEVICE_PROPERTY, DEVICE);
     }
 
     /**
@@ -82,7 +89,7 @@ public final class Kvm implements AutoCloseable {
     }
 
     /**
-     * Says whether KVM can be used here, without throwing: opens {@link #DEVICE}, checks the API
+     * Says whether KVM can be used here, without throwing: opens {@link #devicePath()}, checks the API
      * version and the capabilities this backend relies on (irqchip, IRQ routing, irqfd, MSI
      * signalling), and closes it again.
      *
@@ -93,7 +100,7 @@ public final class Kvm implements AutoCloseable {
             int[] needed = {CAP_IRQCHIP, CAP_IRQ_ROUTING, CAP_IRQFD, CAP_SIGNAL_MSI, CAP_USER_MEMORY};
             for (int cap : needed) {
                 if (kvm.checkExtension(cap) <= 0) {
-                    return DEVICE + " lacks KVM capability " + cap;
+                    return devicePath() + " lacks KVM capability " + cap;
                 }
             }
             return null;

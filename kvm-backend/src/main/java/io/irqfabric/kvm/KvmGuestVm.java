@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.msi.MsiMessage;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,7 @@ import java.util.function.BooleanSupplier;
  * KvmGuestVm guest = KvmGuestVm.builder().irqchip(IrqchipMode.SPLIT).image(image).create();
  * InterruptFabric fabric = InterruptFabric.builder().gsiCount(64).ioapic(true)
  *         .sink(guest.sink()).routeListener(guest.routing()).build();
- * guest.start(adapterOver(fabric.ioapic()));      // see UserspaceIoapic
+ * guest.start(UserspaceIoapic.of(fabric.ioapic()));
  * }</pre>
  *
  * <h2>The vCPU loop</h2>
@@ -53,6 +54,8 @@ public final class KvmGuestVm implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KvmGuestVm.class.getName());
     /** How long {@link Builder#boot()} waits for the guest to report ready. */
     private static final long READY_TIMEOUT_MS = 5_000;
+    /** MSI address of the guest's only LAPIC (id 0, physical destination). */
+    private static final long LAPIC0 = MsiMessage.encodeAddress(0, false, false);
 
     private final Kvm kvm;
     private final KvmVm vm;
@@ -144,7 +147,7 @@ public final class KvmGuestVm implements AutoCloseable {
     /**
      * {@link #start()} with the user-space IOAPIC the vCPU loop forwards to (split mode).
      *
-     * @param userspaceIoapic the IOAPIC (for the fabric's: an adapter over {@code fabric.ioapic()})
+     * @param userspaceIoapic the IOAPIC; for the fabric's: {@code UserspaceIoapic.of(fabric.ioapic())}
      * @return this
      */
     public synchronized KvmGuestVm start(UserspaceIoapic userspaceIoapic) {
@@ -299,7 +302,7 @@ public final class KvmGuestVm implements AutoCloseable {
      */
     public void routeMsi(int fabricGsi, int vector) {
         checkVector(vector);
-        routing.setMsiRoute(fabricGsi, MsiMessage.address(0), MsiMessage.edge(vector));
+        routing.setMsiRoute(fabricGsi, LAPIC0, MsiMessage.encodeData(vector, MsiMessage.DELIVERY_FIXED, false, false));
         routing.commitRoutes();
     }
 
@@ -310,7 +313,7 @@ public final class KvmGuestVm implements AutoCloseable {
      * @return &gt; 0 if delivered
      */
     public int signalMsi(int vector) {
-        return vm.signalMsi(MsiMessage.address(0), MsiMessage.edge(vector));
+        return vm.signalMsi(LAPIC0, MsiMessage.encodeData(vector, MsiMessage.DELIVERY_FIXED, false, false));
     }
 
     /**
@@ -424,7 +427,7 @@ public final class KvmGuestVm implements AutoCloseable {
         boolean stopped = !started || vcpuStopped.getCount() == 0;
         for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
             try {
-                vm.signalMsi(MsiMessage.address(0), MsiMessage.edge(GuestImage.STOP_VECTOR));
+                vm.signalMsi(LAPIC0, MsiMessage.encodeData(GuestImage.STOP_VECTOR, MsiMessage.DELIVERY_FIXED, false, false));
             } catch (KvmException e) {
                 LOG.log(System.Logger.Level.DEBUG, "stop MSI failed: " + e.getMessage());
             }
@@ -469,37 +472,55 @@ public final class KvmGuestVm implements AutoCloseable {
         private Builder() {
         }
 
-        /** @param mode in-kernel or split irqchip (default in-kernel) @return this */
+        /**
+         * @param mode in-kernel or split irqchip (default in-kernel)
+         * @return this
+         */
         public Builder irqchip(IrqchipMode mode) {
             this.mode = mode;
             return this;
         }
 
-        /** @param count the fabric's GSI count (default 64) @return this */
+        /**
+         * @param count the fabric's GSI count (default 64)
+         * @return this
+         */
         public Builder gsiCount(int count) {
             this.gsiCount = count;
             return this;
         }
 
-        /** @param max a route cap below KVM's limit (0 = KVM's) @return this */
+        /**
+         * @param max a route cap below KVM's limit (0 = KVM's)
+         * @return this
+         */
         public Builder maxRoutes(int max) {
             this.maxRoutes = max;
             return this;
         }
 
-        /** @param image the guest to run (default {@link GuestImage#standard()}) @return this */
+        /**
+         * @param image the guest to run (default {@link GuestImage#standard()})
+         * @return this
+         */
         public Builder image(GuestImage image) {
             this.image = image;
             return this;
         }
 
-        /** @param ioapic the user-space IOAPIC (required with {@link IrqchipMode#SPLIT}) @return this */
+        /**
+         * @param ioapic the user-space IOAPIC (required with {@link IrqchipMode#SPLIT})
+         * @return this
+         */
         public Builder ioapic(UserspaceIoapic ioapic) {
             this.ioapic = ioapic;
             return this;
         }
 
-        /** @param handler receives guest and routing errors @return this */
+        /**
+         * @param handler receives guest and routing errors
+         * @return this
+         */
         public Builder errorHandler(FabricErrorHandler handler) {
             this.errors = handler;
             return this;

@@ -8,6 +8,7 @@ import io.irqfabric.FabricException;
  */
 public class KvmRouteLimitException extends FabricException {
     private static final long serialVersionUID = 1L;
+    /** The route limit that was reached. */
     private final int limit;
 
     /**

@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * <pre>{@code
  * KvmRoutingManager routing = new KvmRoutingManager(vm, IrqchipMode.IN_KERNEL, 4096);
  * InterruptFabric fabric = InterruptFabric.builder().gsiCount(4096).sink(routing.sink()).build();
- * routing.setMsiRoute(32, MsiMessage.address(0), MsiMessage.edge(0x40));  // staged
+ * long lapic0 = MsiMessage.encodeAddress(0, false, false);           // io.irqfabric.msi.MsiMessage
+ * routing.setMsiRoute(32, lapic0, MsiMessage.encodeData(0x40, MsiMessage.DELIVERY_FIXED, false, false)); // staged
  * routing.commitRoutes();          // one KVM_SET_GSI_ROUTING, then KVM_IRQFD for GSI 32's eventfd
  * fabric.trigger(32);              // eventfd write -> irqfd -> guest vector 0x40
  * }</pre>

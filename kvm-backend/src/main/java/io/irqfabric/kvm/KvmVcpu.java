@@ -221,7 +221,10 @@ public final class KvmVcpu implements AutoCloseable {
             return mem.getLong(KvmAbi.REGS_RIP);
         }
 
-        /** @param v rip @return this */
+        /**
+         * @param v rip
+         * @return this
+         */
         public Regs rip(long v) {
             mem.setLong(KvmAbi.REGS_RIP, v);
             return this;
@@ -232,7 +235,10 @@ public final class KvmVcpu implements AutoCloseable {
             return mem.getLong(KvmAbi.REGS_RSP);
         }
 
-        /** @param v rsp @return this */
+        /**
+         * @param v rsp
+         * @return this
+         */
         public Regs rsp(long v) {
             mem.setLong(KvmAbi.REGS_RSP, v);
             return this;
@@ -243,7 +249,10 @@ public final class KvmVcpu implements AutoCloseable {
             return mem.getLong(KvmAbi.REGS_RFLAGS);
         }
 
-        /** @param v rflags (bit 1 must be set) @return this */
+        /**
+         * @param v rflags (bit 1 must be set)
+         * @return this
+         */
         public Regs rflags(long v) {
             mem.setLong(KvmAbi.REGS_RFLAGS, v);
             return this;
@@ -314,14 +323,22 @@ public final class KvmVcpu implements AutoCloseable {
             return mem.getShort(segment + KvmAbi.SEG_SELECTOR) & 0xFFFF;
         }
 
-        /** @param base GDTR base @param limit GDTR limit @return this */
+        /**
+         * @param base GDTR base
+         * @param limit GDTR limit
+         * @return this
+         */
         public Sregs gdt(long base, int limit) {
             mem.setLong(KvmAbi.SREGS_GDT + KvmAbi.DT_BASE, base);
             mem.setShort(KvmAbi.SREGS_GDT + KvmAbi.DT_LIMIT, (short) limit);
             return this;
         }
 
-        /** @param base IDTR base @param limit IDTR limit @return this */
+        /**
+         * @param base IDTR base
+         * @param limit IDTR limit
+         * @return this
+         */
         public Sregs idt(long base, int limit) {
             mem.setLong(KvmAbi.SREGS_IDT + KvmAbi.DT_BASE, base);
             mem.setShort(KvmAbi.SREGS_IDT + KvmAbi.DT_LIMIT, (short) limit);
@@ -333,7 +350,10 @@ public final class KvmVcpu implements AutoCloseable {
             return mem.getLong(KvmAbi.SREGS_CR0);
         }
 
-        /** @param v cr0 @return this */
+        /**
+         * @param v cr0
+         * @return this
+         */
         public Sregs cr0(long v) {
             mem.setLong(KvmAbi.SREGS_CR0, v);
             return this;

@@ -68,11 +68,15 @@ public final class LevelIrqFd {
         return high;
     }
 
-    void onResample() {
-        resamples.incrementAndGet();
+    /** @param eois resample notifications read at once (the eventfd counter); one re-assertion covers them */
+    void onResample(long eois) {
+        // Re-assert first, count the resample after: an observer then never sees
+        // asserts() == resamples() while a re-assertion is being made, so that equality means
+        // every assertion has been EOI'd and none is outstanding.
         if (high) {
             assertLine();
         }
+        resamples.addAndGet(eois);
     }
 
     private void assertLine() {
@@ -100,7 +104,10 @@ public final class LevelIrqFd {
         return asserts.get();
     }
 
-    /** @return how many resample notifications (guest EOIs of this pin) arrived */
+    /**
+     * @return how many resample notifications (guest EOIs of this pin) were handled; equal to
+     *         {@link #asserts()} exactly when no assertion is outstanding
+     */
     public long resamples() {
         return resamples.get();
     }

@@ -38,35 +38,34 @@ final class OwnedFd implements AutoCloseable {
      */
     int ioctl(String name, long request, Pointer arg) {
         int f = get(name);
-        while (true) {
+        int r;
+        do {
             // SAFETY: f is a descriptor this object owns and has not closed; arg is null or a
             // JNA Memory block the caller keeps alive across the call and sized for the struct
             // the request encodes (KvmAbi sizes, checked against linux/kvm.h by KvmAbiTest).
-            int r = KvmNative.ioctl(f, request, arg);
-            if (r >= 0) {
-                return r;
-            }
-            int errno = Native.getLastError();
-            if (errno != KvmNative.EINTR) {
-                throw new KvmException(name, errno);
-            }
-        }
+            r = KvmNative.ioctl(f, request, arg);
+        } while (r < 0 && interruptedElseThrow(name));
+        return r;
     }
 
     /** ioctl with an integer argument; retries on EINTR. */
     int ioctl(String name, long request, long arg) {
         int f = get(name);
-        while (true) {
+        int r;
+        do {
             // SAFETY: f is owned and open; the argument is passed by value, no memory is shared.
-            int r = KvmNative.ioctl(f, request, arg);
-            if (r >= 0) {
-                return r;
-            }
-            int errno = Native.getLastError();
-            if (errno != KvmNative.EINTR) {
-                throw new KvmException(name, errno);
-            }
+            r = KvmNative.ioctl(f, request, arg);
+        } while (r < 0 && interruptedElseThrow(name));
+        return r;
+    }
+
+    /** After a failed call: true (retry) for EINTR, otherwise throws the call's KvmException. */
+    private static boolean interruptedElseThrow(String name) {
+        int errno = Native.getLastError();
+        if (errno != KvmNative.EINTR) {
+            throw new KvmException(name, errno);
         }
+        return true;
     }
 
     @Override

@@ -74,8 +74,9 @@ final class Resampler implements Runnable {
             for (int i = 0; i < snapshot.length; i++) {
                 if ((fds.getShort(8L * (i + 1) + 6) & KvmNative.POLLIN) != 0) {
                     LevelIrqFd line = snapshot[i];
-                    if (line.resampleFd().read() > 0) {
-                        line.onResample();
+                    long eois = line.resampleFd().read();
+                    if (eois > 0) {
+                        line.onResample(eois);
                     }
                 }
             }

@@ -1,16 +1,13 @@
 package io.irqfabric.kvm;
 
+import io.irqfabric.ioapic.IoapicPort;
+
 /**
  * What the vCPU loop needs from a user-space IOAPIC in {@link IrqchipMode#SPLIT} mode: its
- * register window at 0xFEC00000 and the guest's EOIs of level-triggered vectors. The fabric's
- * IOAPIC fits it directly:
+ * register window at 0xFEC00000 and the guest's EOIs of level-triggered vectors.
+ * {@link #of(IoapicPort)} adapts the fabric's IOAPIC:
  * <pre>{@code
- * Ioapic io = fabric.ioapic();
- * UserspaceIoapic adapter = new UserspaceIoapic() {
- *     public long mmioRead(long offset, int size) { return io.mmioRead(offset, size); }
- *     public void mmioWrite(long offset, int size, long value) { io.mmioWrite(offset, size, value); }
- *     public void eoi(int vector) { io.eoi(vector); }
- * };
+ * guest.start(UserspaceIoapic.of(fabric.ioapic()));
  * }</pre>
  * Called on the vCPU thread. Guest input is untrusted: implementations must not throw on a
  * malformed access (a throw is caught, counted and reported by the vCPU loop).
@@ -46,4 +43,27 @@ public interface UserspaceIoapic {
      * @param vector the vector
      */
     void eoi(int vector);
+
+    /**
+     * @param port the fabric's IOAPIC ({@code InterruptFabric.ioapic()})
+     * @return the vCPU loop's view of it: MMIO and EOIs travel through the fabric's ring
+     */
+    static UserspaceIoapic of(IoapicPort port) {
+        return new UserspaceIoapic() {
+            @Override
+            public long mmioRead(long offset, int size) {
+                return port.mmioRead(offset, size);
+            }
+
+            @Override
+            public void mmioWrite(long offset, int size, long value) {
+                port.mmioWrite(offset, size, value);
+            }
+
+            @Override
+            public void eoi(int vector) {
+                port.eoi(vector);
+            }
+        };
+    }
 }

@@ -11,11 +11,13 @@ final class KvmAssumptions {
     }
 
     static void assumeKvm(String test) {
-        Assumptions.assumeTrue(REASON == null, "KVM test " + test + " SKIPPED: /dev/kvm not usable: " + REASON);
         if (!announced) {
             announced = true;
-            System.out.println("[kvm-backend] /dev/kvm is usable: KVM end-to-end tests RUN on the real kernel");
+            System.out.println(REASON == null
+                    ? "[kvm-backend] " + Kvm.devicePath() + " is usable: KVM end-to-end tests RUN on the real kernel"
+                    : "[kvm-backend] /dev/kvm not usable (" + REASON + "): KVM end-to-end tests are SKIPPED");
         }
+        Assumptions.assumeTrue(REASON == null, "KVM test " + test + " SKIPPED: /dev/kvm not usable: " + REASON);
         System.out.println("[kvm-backend] running KVM test: " + test);
     }
 }

@@ -4,6 +4,7 @@ import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSourceGroup;
 import io.irqfabric.InterruptSourceType;
+import io.irqfabric.msi.MsixTable;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +32,7 @@ class KvmMsiEndToEndTest {
              InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink()).build()) {
             KvmRoutingManager routing = guest.routing();
             for (int i = 0; i < SOURCES; i++) {
-                routing.setMsiRoute(BASE_GSI + i, MsiMessage.address(0), MsiMessage.edge(BASE_VECTOR + i));
+                routing.setMsiRoute(BASE_GSI + i, TestMsi.address(0), TestMsi.edge(BASE_VECTOR + i));
             }
             routing.commitRoutes();
             assertEquals(1, routing.routingCommits(), "a burst of 8 routes is one KVM_SET_GSI_ROUTING");
@@ -90,8 +91,8 @@ class KvmMsiEndToEndTest {
         try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(GSIS).boot();
              InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink()).build()) {
             KvmRoutingManager routing = guest.routing();
-            routing.setMsiRoute(maskedGsi, MsiMessage.address(0), MsiMessage.edge(maskedVector));
-            routing.setMsiRoute(controlGsi, MsiMessage.address(0), MsiMessage.edge(controlVector));
+            routing.setMsiRoute(maskedGsi, TestMsi.address(0), TestMsi.edge(maskedVector));
+            routing.setMsiRoute(controlGsi, TestMsi.address(0), TestMsi.edge(controlVector));
             routing.commitRoutes();
             int kvmGsi = routing.kvmGsi(maskedGsi);
 
@@ -128,6 +129,66 @@ class KvmMsiEndToEndTest {
             assertEquals(2, guest.handled(maskedVector),
                     "three assertions while masked become one pending interrupt, delivered once");
             assertEquals(0, fabric.counters().errors(maskedGsi));
+            assertNull(guest.failure());
+        }
+    }
+
+    @Test
+    void msixVectorMaskedInTheFabricsTableKeepsItsRouteAndDeliversItsPendingBitOnUnmask() {
+        KvmAssumptions.assumeKvm("msixVectorMaskedInTheFabricsTableKeepsItsRouteAndDeliversItsPendingBitOnUnmask");
+        try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(GSIS).boot();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink())
+                     .routeListener(guest.routing()).build()) {
+            KvmRoutingManager routing = guest.routing();
+            MsixTable table = fabric.createMsixTable(BASE_GSI, 4);
+            // What the guest's writes to the device's MSI-X BAR and capability do (the vCPU
+            // thread forwards them to the fabric): program 4 vectors, unmask them, enable MSI-X.
+            for (int v = 0; v < 4; v++) {
+                table.tableWrite(16L * v, 4, TestMsi.address(0));
+                table.tableWrite(16L * v + 4, 4, 0);
+                table.tableWrite(16L * v + 8, 4, BASE_VECTOR + v);
+                table.tableWrite(16L * v + 12, 4, 0);
+            }
+            table.writeMessageControl(MsixTable.CONTROL_ENABLE);
+            fabric.sync();
+            long commits = routing.routingCommits();
+            for (int v = 0; v < 4; v++) {
+                assertTrue(routing.kvmGsi(BASE_GSI + v) >= 0 && routing.isIrqFdAssigned(BASE_GSI + v), "vector " + v + " routed");
+            }
+            table.trigger(1);
+            assertTrue(guest.awaitHandled(BASE_VECTOR + 1, 1, WAIT_MS), "failure=" + guest.failure());
+
+            // The guest masks vector 1 in the table: the fabric keeps a pending bit, the backend
+            // keeps the route and deassigns the irqfd.
+            table.tableWrite(16 + 12, 4, MsixTable.VECTOR_CONTROL_MASK);
+            fabric.sync();
+            int kvmGsi = routing.kvmGsi(BASE_GSI + 1);
+            assertTrue(kvmGsi >= 0, "masked vector keeps its route");
+            assertFalse(routing.isIrqFdAssigned(BASE_GSI + 1));
+            for (int n = 0; n < 3; n++) {
+                table.trigger(1);
+            }
+            fabric.sync();
+            assertEquals(1L << 1, table.pbaRead(0, 8) & 0xF, "pending bit of vector 1 set, nothing else");
+            for (int n = 1; n <= 3; n++) {
+                table.trigger(0);
+                assertTrue(guest.awaitHandled(BASE_VECTOR, n, WAIT_MS), "control vector handled");
+            }
+            assertEquals(1, guest.handled(BASE_VECTOR + 1), "masked: nothing delivered");
+
+            // Unmask: irqfd reassigned first (same route, same KVM GSI), then the pending bit
+            // is delivered once.
+            table.tableWrite(16 + 12, 4, 0);
+            fabric.sync();
+            assertEquals(kvmGsi, routing.kvmGsi(BASE_GSI + 1));
+            assertTrue(routing.isIrqFdAssigned(BASE_GSI + 1));
+            assertTrue(guest.awaitHandled(BASE_VECTOR + 1, 2, WAIT_MS), "pending interrupt arrives on unmask");
+            assertTrue(guest.signalMsi(0x30) > 0);
+            assertTrue(guest.awaitHandled(0x30, 1, WAIT_MS));
+            assertEquals(2, guest.handled(BASE_VECTOR + 1), "delivered exactly once");
+            assertEquals(0, table.pbaRead(0, 8) & 0xF, "pending bit cleared");
+            assertEquals(commits, routing.routingCommits(), "mask and unmask cost no KVM_SET_GSI_ROUTING");
+            assertEquals(0, fabric.counters().totalErrors());
             assertNull(guest.failure());
         }
     }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * keeps the route, lazy counted GSI allocation with a clear error when it runs out.
  */
 class KvmRoutingManagerTest {
-    private static final long ADDR = MsiMessage.address(0);
+    private static final long ADDR = TestMsi.address(0);
     /** KVM's default in-kernel routing: 16 PIC + 24 IOAPIC entries. */
     private static final int IRQCHIP_ROUTES = 40;
 
@@ -69,7 +69,7 @@ class KvmRoutingManagerTest {
     void aBurstIsOneRoutingCallAndUnchangedRoutesCostNothing() {
         try (KvmRoutingManager m = manager(64, 0)) {
             for (int g = 32; g < 40; g++) {
-                m.setMsiRoute(g, ADDR, MsiMessage.edge(0x40 + g - 32));
+                m.setMsiRoute(g, ADDR, TestMsi.edge(0x40 + g - 32));
             }
             assertEquals(0, m.routingCommits(), "staging alone calls nothing");
             m.commitRoutes();
@@ -79,7 +79,7 @@ class KvmRoutingManagerTest {
 
             // The guest rewrites the same messages: nothing to do.
             for (int g = 32; g < 40; g++) {
-                m.setMsiRoute(g, ADDR, MsiMessage.edge(0x40 + g - 32));
+                m.setMsiRoute(g, ADDR, TestMsi.edge(0x40 + g - 32));
             }
             m.commitRoutes();
             m.commitRoutes();
@@ -87,7 +87,7 @@ class KvmRoutingManagerTest {
             assertEquals(8, m.irqfdAssigns());
 
             // One vector changes: one call, and the irqfd stays (KVM re-resolves it).
-            m.setMsiRoute(35, ADDR, MsiMessage.edge(0x70));
+            m.setMsiRoute(35, ADDR, TestMsi.edge(0x70));
             m.commitRoutes();
             assertEquals(2, m.routingCommits());
             assertEquals(8, m.irqfdAssigns());
@@ -99,7 +99,7 @@ class KvmRoutingManagerTest {
     @Test
     void irqfdIsAssignedOnlyAfterItsRouteAndDeassignedBeforeTheRouteGoes() {
         try (KvmRoutingManager m = manager(64, 0)) {
-            m.setMsiRoute(33, ADDR, MsiMessage.edge(0x41));
+            m.setMsiRoute(33, ADDR, TestMsi.edge(0x41));
             m.commitRoutes();
             int k = m.kvmGsi(33);
             assertEquals(List.of("ROUTING " + (IRQCHIP_ROUTES + 1), "IRQFD+ " + k), trace);
@@ -115,7 +115,7 @@ class KvmRoutingManagerTest {
     @Test
     void maskingKeepsTheRouteAndDeassignsTheIrqfdUnmaskReassigns() {
         try (KvmRoutingManager m = manager(64, 0)) {
-            m.setMsiRoute(40, ADDR, MsiMessage.edge(0x50));
+            m.setMsiRoute(40, ADDR, TestMsi.edge(0x50));
             m.commitRoutes();
             int k = m.kvmGsi(40);
             trace.clear();
@@ -133,7 +133,7 @@ class KvmRoutingManagerTest {
             // A route created while masked gets no irqfd until unmasked.
             trace.clear();
             m.setMasked(41, true);
-            m.setMsiRoute(41, ADDR, MsiMessage.edge(0x51));
+            m.setMsiRoute(41, ADDR, TestMsi.edge(0x51));
             m.commitRoutes();
             assertEquals(List.of("ROUTING " + (IRQCHIP_ROUTES + 2)), trace);
             assertFalse(m.isIrqFdAssigned(41));
@@ -147,7 +147,7 @@ class KvmRoutingManagerTest {
             assertEquals(cap, m.routeLimit());
             assertEquals(-1, m.kvmGsi(50), "no GSI before a route");
             for (int g = 50; g < 54; g++) {
-                m.setMsiRoute(g, ADDR, MsiMessage.edge(0x40 + g - 50));
+                m.setMsiRoute(g, ADDR, TestMsi.edge(0x40 + g - 50));
             }
             m.commitRoutes();
             assertEquals(cap, m.routesInUse());
@@ -166,7 +166,7 @@ class KvmRoutingManagerTest {
             // Freeing one lets the refused GSI in, on the freed KVM GSI.
             m.removeRoute(51);
             m.commitRoutes();
-            m.setMsiRoute(53, ADDR, MsiMessage.edge(0x43));
+            m.setMsiRoute(53, ADDR, TestMsi.edge(0x43));
             m.commitRoutes();
             assertEquals(25, m.kvmGsi(53));
             assertEquals(cap, m.routesInUse());
@@ -177,9 +177,9 @@ class KvmRoutingManagerTest {
     @Test
     void badRequestsAreReportedNeverThrown() {
         try (KvmRoutingManager m = manager(64, 0)) {
-            m.setMsiRoute(64, ADDR, MsiMessage.edge(0x40));   // out of range
-            m.setMsiRoute(-1, ADDR, MsiMessage.edge(0x40));   // out of range
-            m.setMsiRoute(5, ADDR, MsiMessage.edge(0x40));    // an in-kernel IOAPIC pin
+            m.setMsiRoute(64, ADDR, TestMsi.edge(0x40));   // out of range
+            m.setMsiRoute(-1, ADDR, TestMsi.edge(0x40));   // out of range
+            m.setMsiRoute(5, ADDR, TestMsi.edge(0x40));    // an in-kernel IOAPIC pin
             m.setMasked(99, true);
             m.commitRoutes();
             assertEquals(4, reported.size(), reported.toString());

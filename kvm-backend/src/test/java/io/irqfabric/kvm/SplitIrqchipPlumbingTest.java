@@ -47,8 +47,8 @@ class SplitIrqchipPlumbingTest {
                     low[pin] = (int) value;
                     boolean level = (value & (1 << 15)) != 0;
                     int vector = (int) value & 0xFF;
-                    routing.setMsiRoute(pin, MsiMessage.address(high[pin] >>> 24),
-                            level ? MsiMessage.level(vector) : MsiMessage.edge(vector));
+                    routing.setMsiRoute(pin, TestMsi.address(high[pin] >>> 24),
+                            level ? TestMsi.level(vector) : TestMsi.edge(vector));
                     routing.commitRoutes();
                 } else {
                     high[pin] = (int) value;
