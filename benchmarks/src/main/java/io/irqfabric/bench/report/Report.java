@@ -225,6 +225,20 @@ final class Report {
     }
 
     /**
+     * @param metric a metric name
+     * @param config a configuration name
+     * @return the JMH error of that row, NaN if absent or none
+     */
+    double error(String metric, String config) {
+        for (Row r : rows) {
+            if (r.metric().equals(metric) && r.config().equals(config)) {
+                return r.error();
+            }
+        }
+        return Double.NaN;
+    }
+
+    /**
      * @param row      a row
      * @param baseline a configuration in {@link #BASELINES}
      * @return row value / the baseline's value for the same metric, NaN where meaningless
