@@ -82,11 +82,56 @@ final class Report {
     private final RunInfo info;
     private final List<Row> rows = new ArrayList<>();
     private final List<Target> targets = new ArrayList<>();
+    /** The previous run's date and target values ({@code previous_run} of summary.json), or empty. */
+    private Map<String, Object> previousRun = Map.of();
 
     private Report(JmhResults jmh, Map<String, Object> floor, RunInfo info) {
         this.jmh = jmh;
         this.floor = floor;
         this.info = info;
+    }
+
+    /**
+     * Records the previous run's target values, so the README shows run-to-run variation.
+     *
+     * @param previous {@code previous_run} as {@link #previousRunOf} makes it: date and targets
+     * @return this
+     */
+    Report withPreviousRun(Map<String, Object> previous) {
+        this.previousRun = previous == null ? Map.of() : previous;
+        return this;
+    }
+
+    /**
+     * @param summary an earlier summary.json
+     * @return its date and target values, the {@code previous_run} entry of the next summary
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> previousRunOf(Map<String, Object> summary) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        Object t = summary.get("targets");
+        if (t instanceof List) {
+            for (Object o : (List<Object>) t) {
+                Map<String, Object> m = (Map<String, Object>) o;
+                values.put(String.valueOf(m.get("target")), m.get("value"));
+            }
+        }
+        return map("date", summary.get("date"), "targets", values);
+    }
+
+    /**
+     * @param target a target's name
+     * @return its value in the previous run, NaN if unknown
+     */
+    @SuppressWarnings("unchecked")
+    double previousValue(String target) {
+        Object t = previousRun.get("targets");
+        return t instanceof Map ? Json.number(((Map<String, Object>) t).get(target)) : Double.NaN;
+    }
+
+    /** @return the previous run's date, or null */
+    Object previousDate() {
+        return previousRun.get("date");
     }
 
     /**
@@ -364,6 +409,9 @@ final class Report {
                     "met", x.met()));
         }
         s.put("targets", t);
+        if (!previousRun.isEmpty()) {
+            s.put("previous_run", previousRun);
+        }
         Map<String, Object> all = new LinkedHashMap<>();
         for (Row r : rows) {
             @SuppressWarnings("unchecked")
