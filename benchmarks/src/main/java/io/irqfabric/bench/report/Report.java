@@ -225,18 +225,32 @@ final class Report {
                     "B/op", false, "producer thread, storm 1p"));
             rows.add(new Row(5, "alloc_dispatch_B_per_assertion", p,
                     r.map(x -> x.secondary("dispatcherAllocBytes") / assertions).orElse(Double.NaN), Double.NaN,
-                    "B/op", false, p.equals(DIRECT) ? "no dispatcher" : "dispatcher thread, storm 1p"));
+                    "B/op", false, p.equals(DIRECT) ? "no dispatcher" : "dispatcher thread, storm 1p; bytes per measured iteration: "
+                    + r.map(x -> perIteration(x.secondaryRaw("dispatcherAllocBytes"))).orElse("n/a")));
             rows.add(new Row(5, "alloc_jvm_B_per_assertion", p,
                     r.map(x -> x.secondary("gc.alloc.rate.norm")).orElse(Double.NaN), Double.NaN, "B/op", false,
                     "-prof gc: whole JVM, storm 1p"));
             Optional<JmhResults.Record> idle = jmh.find("assertToWrite", p);
             rows.add(new Row(5, "alloc_dispatch_B_per_idle_assertion", p,
                     idle.map(x -> x.secondary("idleDispatcherAllocBytes") / x.secondary("idleAssertions")).orElse(Double.NaN),
-                    Double.NaN, "B/op", false, p.equals(DIRECT) ? "no dispatcher" : "dispatcher thread, idle latency (one delivery per assertion)"));
+                    Double.NaN, "B/op", false, p.equals(DIRECT) ? "no dispatcher"
+                    : "dispatcher thread, idle latency; bytes per measured iteration: "
+                    + idle.map(x -> perIteration(x.secondaryRaw("idleDispatcherAllocBytes"))).orElse("n/a")));
             rows.add(new Row(5, "alloc_jvm_B_per_idle_assertion", p,
                     idle.map(x -> x.secondary("gc.alloc.rate.norm")).orElse(Double.NaN), Double.NaN, "B/op", false,
                     "-prof gc: whole JVM, idle latency; mostly JMH's SampleTime bookkeeping (direct has no dispatcher)"));
         }
+    }
+
+    private static String perIteration(List<Double> raw) {
+        if (raw.isEmpty()) {
+            return "n/a";
+        }
+        StringBuilder b = new StringBuilder();
+        for (double v : raw) {
+            b.append(b.length() == 0 ? "" : ", ").append((long) v);
+        }
+        return b.toString();
     }
 
     private void add(int figure, String metric, String config, Optional<JmhResults.Record> r, String unit,
