@@ -2,6 +2,7 @@ package io.irqfabric.bench.jmh;
 
 import io.irqfabric.bench.path.TriggerPath;
 import io.irqfabric.bench.path.TriggerPaths;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -44,6 +45,12 @@ public class IdleLatencyBenchmark {
     @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
     public String path;
 
+    /**
+     * The running benchmark instance of this fork (one thread, one trial), for the aux-counter
+     * state: JMH would give a helper method its own instance of a thread-scoped state.
+     */
+    static volatile IdleLatencyBenchmark current;
+
     private TriggerPath trigger;
     private final long[] triggered = new long[1];
     private long notParked;
@@ -52,6 +59,41 @@ public class IdleLatencyBenchmark {
     @Setup(Level.Trial)
     public void open() {
         trigger = TriggerPaths.open(path, 1);
+        current = this;
+    }
+
+    /**
+     * Figure 5 at idle: bytes the dispatcher thread allocated per assertion over the measured
+     * iterations (EVENTS: totals, summed over iterations), measured on that thread alone. JMH's
+     * {@code gc.alloc.rate.norm} here is a whole-JVM figure dominated by SampleTime's own
+     * bookkeeping (it is as large for {@code direct}, which has no dispatcher).
+     */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class IdleAllocation {
+        /** Assertions in the iteration. */
+        public long idleAssertions;
+        /** Bytes the dispatcher thread allocated in the iteration. */
+        public long idleDispatcherAllocBytes;
+        private long assertions0;
+        private long bytes0;
+
+        /** Snapshot at the start of an iteration. */
+        @Setup(Level.Iteration)
+        public void begin() {
+            IdleLatencyBenchmark b = current;
+            assertions0 = b.triggered[0];
+            bytes0 = ThreadAllocation.of(b.trigger.dispatcherThread());
+        }
+
+        /** Totals at the end of an iteration. */
+        @TearDown(Level.Iteration)
+        public void end() {
+            IdleLatencyBenchmark b = current;
+            idleAssertions = b.triggered[0] - assertions0;
+            long bytes = ThreadAllocation.of(b.trigger.dispatcherThread());
+            idleDispatcherAllocBytes = bytes >= 0 && bytes0 >= 0 ? bytes - bytes0 : 0;
+        }
     }
 
     /** Untimed: a quiet gap, then (if it sleeps) waits until the dispatcher has gone to sleep. */
@@ -84,10 +126,11 @@ public class IdleLatencyBenchmark {
     }
 
     /**
+     * @param allocation the idle allocation counters
      * @return the write count (consumed by JMH)
      */
     @Benchmark
-    public long assertToWrite() {
+    public long assertToWrite(IdleAllocation allocation) {
         triggered[0]++;
         return trigger.triggerAndAwaitWrite(0);
     }

@@ -39,6 +39,7 @@ final class Charts {
         c.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         c.getStyler().setPlotGridVerticalLinesVisible(false);
         c.getStyler().setAvailableSpaceFill(0.85);
+        c.getStyler().setYAxisMin(0.0); // error bars may reach below 0; the quantities cannot
         return c;
     }
 
@@ -50,6 +51,7 @@ final class Charts {
             series.add(new String[]{"idle_latency_", p, p + how});
         }
         series.add(new String[]{"idle_latency_", Report.FLOOR, "C floor: hand-off + write"});
+        series.add(new String[]{"idle_latency_", "direct_hot", "direct, back to back (no gap)"});
         series.add(new String[]{"idle_latency_", "floor_write", "C floor: write alone"});
         percentiles(r, "Idle latency: assertion -> eventfd write completed", series, file);
     }
@@ -59,6 +61,7 @@ final class Charts {
         series.add(new String[]{"e2e_latency_", Report.FABRIC_SPIN, "fabric_spin -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FABRIC_PARK, "fabric_park -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FLOOR, "C floor: irqfd write -> guest handler"});
+        series.add(new String[]{"e2e_latency_", "floor_handoff", "C floor via a spinning C dispatcher"});
         percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);
     }
 
@@ -93,16 +96,20 @@ final class Charts {
     }
 
     private static void storm(Report r, Path file) throws IOException {
-        CategoryChart c = chart("Storm: assertions/s absorbed (16 GSIs)", "configuration", "M assertions/s");
+        CategoryChart c = chart("Storm: assertions/s absorbed (16 GSIs; error bars: JMH 99.9% error)", "configuration", "M assertions/s");
         List<String> xs = new ArrayList<>(Report.PATHS);
         xs.add("C floor (write loop)");
         for (String metric : List.of("storm_1p", "storm_2p")) {
             List<Double> ys = new ArrayList<>();
+            List<Double> errors = new ArrayList<>();
             for (String p : Report.PATHS) {
-                ys.add(mega(r.value(metric, p)));
+                ys.add(zeroIfNaN(r.value(metric, p) / 1e6));
+                errors.add(zeroIfNaN(r.error(metric, p) / 1e6));
             }
-            ys.add(mega(r.value(metric, Report.FLOOR)));
-            c.addSeries(metric.equals("storm_1p") ? "1 producer" : "2 producers", xs, ys);
+            // With error bars XChart takes no gaps: the floor has no 2-producer figure, drawn as 0.
+            ys.add(zeroIfNaN(r.value(metric, Report.FLOOR) / 1e6));
+            errors.add(0.0);
+            c.addSeries(metric.equals("storm_1p") ? "1 producer" : "2 producers", xs, ys, errors);
         }
         save(c, file);
     }
@@ -112,11 +119,14 @@ final class Charts {
         List<String> xs = new ArrayList<>(Report.PATHS);
         xs.add("C floor (write)");
         List<Double> ys = new ArrayList<>();
+        List<Double> errors = new ArrayList<>();
         for (String p : Report.PATHS) {
-            ys.add(orNull(r.value("producer_cost", p)));
+            ys.add(zeroIfNaN(r.value("producer_cost", p)));
+            errors.add(zeroIfNaN(r.error("producer_cost", p)));
         }
-        ys.add(orNull(r.value("producer_cost", Report.FLOOR)));
-        c.addSeries("ns per assertion", xs, ys);
+        ys.add(zeroIfNaN(r.value("producer_cost", Report.FLOOR)));
+        errors.add(0.0);
+        c.addSeries("ns per assertion (error bars: JMH 99.9% error)", xs, ys, errors);
         c.getStyler().setLegendVisible(false);
         save(c, file);
     }
@@ -129,11 +139,7 @@ final class Charts {
         BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
-    private static Double mega(double v) {
-        return Double.isNaN(v) ? null : v / 1e6;
-    }
-
-    private static Double orNull(double v) {
-        return Double.isNaN(v) ? null : v;
+    private static double zeroIfNaN(double v) {
+        return Double.isNaN(v) ? 0 : v;
     }
 }

@@ -24,13 +24,15 @@ final class JmhResults {
      * @param unit        the primary unit
      * @param percentiles primary percentiles by key ("50.0", "99.0", ...)
      * @param secondary   secondary scores by name (aux counters, {@code gc.alloc.rate.norm}, ...)
+     * @param secondaryRaw secondary per-iteration values by name (all forks, in order)
      * @param forks       forks
      * @param warmup      warmup iterations and time, as JMH reports them
      * @param measurement measurement iterations and time
      */
     record Record(String method, String benchmark, String mode, int threads, Map<String, String> params,
                   double score, double error, String unit, Map<String, Double> percentiles,
-                  Map<String, Double> secondary, int forks, String warmup, String measurement) {
+                  Map<String, Double> secondary, Map<String, List<Double>> secondaryRaw, int forks, String warmup,
+                  String measurement) {
         /**
          * @param name a param name
          * @return its value, or "" if absent
@@ -46,6 +48,14 @@ final class JmhResults {
         double percentile(double p) {
             Double v = percentiles.get(String.valueOf(p));
             return v == null ? Double.NaN : v;
+        }
+
+        /**
+         * @param name secondary metric name
+         * @return its per-iteration values (empty if absent)
+         */
+        List<Double> secondaryRaw(String name) {
+            return secondaryRaw.getOrDefault(name, List.of());
         }
 
         /**
@@ -91,14 +101,26 @@ final class JmhResults {
                 ((Map<String, Object>) sp).forEach((k, v) -> pct.put(k, Json.number(v)));
             }
             Map<String, Double> secondary = new LinkedHashMap<>();
+            Map<String, List<Double>> secondaryRaw = new LinkedHashMap<>();
             Object sec = m.get("secondaryMetrics");
             if (sec instanceof Map) {
-                ((Map<String, Object>) sec).forEach((k, v) ->
-                        secondary.put(k, Json.number(((Map<String, Object>) v).get("score"))));
+                ((Map<String, Object>) sec).forEach((k, v) -> {
+                    Map<String, Object> metric = (Map<String, Object>) v;
+                    secondary.put(k, Json.number(metric.get("score")));
+                    List<Double> raw = new ArrayList<>();
+                    if (metric.get("rawData") instanceof List) {
+                        for (Object fork : (List<Object>) metric.get("rawData")) {
+                            for (Object x : (List<Object>) fork) {
+                                raw.add(Json.number(x));
+                            }
+                        }
+                    }
+                    secondaryRaw.put(k, raw);
+                });
             }
             out.add(new Record(method, benchmark, (String) m.get("mode"), (int) Json.number(m.get("threads")),
                     params, Json.number(primary.get("score")), Json.number(primary.get("scoreError")),
-                    (String) primary.get("scoreUnit"), pct, secondary, (int) Json.number(m.get("forks")),
+                    (String) primary.get("scoreUnit"), pct, secondary, secondaryRaw, (int) Json.number(m.get("forks")),
                     m.get("warmupIterations") + " x " + m.get("warmupTime"),
                     m.get("measurementIterations") + " x " + m.get("measurementTime")));
         }

@@ -82,6 +82,26 @@ public final class PerfRunner {
         Path floorJson = out.resolve("floor.json");
         String settings = quick ? "1 fork, warmup 1 x 1 s, measurement 1 x 1 s (--quick smoke run), -prof gc"
                 : "1 fork, warmup 3 x 1 s, measurement 5 x 2 s, -prof gc";
+        // The run before this one (its summary.json is about to be overwritten): its target values
+        // go into the README next to this run's, so the run-to-run variation is visible.
+        // A re-render (--report-only) keeps the run's own date and wall time.
+        Map<String, Object> previousRun = null;
+        String runDate = DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0));
+        long elapsed = startEpoch > 0 ? Instant.now().getEpochSecond() - startEpoch : -1;
+        Path summaryJson = out.resolve("summary.json");
+        if (Files.exists(summaryJson)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> old = (Map<String, Object>) Json.parse(Files.readString(summaryJson));
+            if (reportOnly) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> carried = (Map<String, Object>) old.get("previous_run");
+                previousRun = carried;
+                runDate = String.valueOf(old.get("date"));
+                elapsed = old.get("elapsed_s") == null ? -1 : (long) Json.number(old.get("elapsed_s"));
+            } else {
+                previousRun = Report.previousRunOf(old);
+            }
+        }
         if (!reportOnly) {
             if (floorBinary != null) {
                 runFloor(floorBinary, guest, quick, floorJson);
@@ -93,13 +113,13 @@ public final class PerfRunner {
         @SuppressWarnings("unchecked")
         Map<String, Object> floor = Files.exists(floorJson)
                 ? (Map<String, Object>) Json.parse(Files.readString(floorJson)) : new LinkedHashMap<>();
-        long elapsed = startEpoch > 0 ? Instant.now().getEpochSecond() - startEpoch : -1;
-        Report.RunInfo info = new Report.RunInfo(
-                DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0)),
-                jdkOf(log), Runtime.getRuntime().availableProcessors(), command, settings, elapsed,
+        if (!reportOnly && startEpoch > 0) {
+            elapsed = Instant.now().getEpochSecond() - startEpoch;
+        }
+        Report.RunInfo info = new Report.RunInfo(runDate, jdkOf(log), Runtime.getRuntime().availableProcessors(), command, settings, elapsed,
                 lossChecks(log), failures(jmh, guest != null));
-        Report report = Report.build(jmh, floor, info);
-        Files.writeString(out.resolve("summary.json"), Json.write(report.summary()));
+        Report report = Report.build(jmh, floor, info).withPreviousRun(previousRun);
+        Files.writeString(summaryJson, Json.write(report.summary()));
         Files.writeString(out.resolve("README.md"), ReadmeWriter.write(report));
         Charts.write(report, out);
         System.out.println("perf-results written to " + out.toAbsolutePath());
@@ -194,6 +214,9 @@ public final class PerfRunner {
                     missing.add(method + "/" + p);
                 }
             }
+        }
+        if (jmh.find("writeBackToBack", Report.DIRECT).isEmpty()) {
+            missing.add("writeBackToBack/" + Report.DIRECT);
         }
         for (String p : List.of(Report.FABRIC_SPIN, Report.FABRIC_PARK)) {
             if (withGuest && jmh.find("assertToGuestHandler", p).isEmpty()) {

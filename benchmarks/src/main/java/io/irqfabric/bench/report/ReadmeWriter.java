@@ -59,14 +59,21 @@ final class ReadmeWriter {
                 .append("by a 200 us quiet gap (spun, so the producer stays hot), and for `fabric_park` and `abq` by waiting until the dispatcher thread is parked, so\n")
                 .append("their figures are wake-from-park latencies.\n\n");
 
-        b.append("## Targets\n\n| target | measured | value | target | result | what bounds it |\n|---|---|---|---|---|---|\n");
+        Object prevDate = r.previousDate();
+        b.append("## Targets\n\n| target | measured | value | target | result | ")
+                .append(prevDate == null ? "" : "previous run (" + prevDate + ") | ")
+                .append("what bounds it |\n|---|---|---|---|---|").append(prevDate == null ? "" : "---|").append("---|\n");
         for (Report.Target t : r.targets()) {
             Boolean met = t.met();
             b.append("| ").append(t.name()).append(" | ").append(t.measured()).append(" | ")
                     .append(Double.isNaN(t.value()) ? "n/a" : String.format(Locale.ROOT, "%.3g", t.value()))
                     .append(" | ").append(t.atMost() ? "<= " : ">= ").append(String.format(Locale.ROOT, "%.3g", t.limit()))
-                    .append(" | ").append(met == null ? "not measured" : met ? "**met**" : "**missed**")
-                    .append(" | ").append(t.bound()).append(" |\n");
+                    .append(" | ").append(met == null ? "not measured" : met ? "**met**" : "**missed**");
+            if (prevDate != null) {
+                double pv = r.previousValue(t.name());
+                b.append(" | ").append(Double.isNaN(pv) ? "n/a" : String.format(Locale.ROOT, "%.3g", pv));
+            }
+            b.append(" | ").append(t.bound()).append(" |\n");
         }
         b.append('\n');
 

@@ -125,6 +125,20 @@ class ReportTest {
                 PerfRunner.lossChecks(log));
     }
 
+    @SuppressWarnings("unchecked")
+    @Test
+    void thePreviousRunsTargetsAreShownNextToThisRuns() throws IOException {
+        Map<String, Object> earlier = (Map<String, Object>) Json.parse(Json.write(report(List.of("x: lost=0")).summary()));
+        Report r = report(List.of("x: lost=0")).withPreviousRun(Report.previousRunOf(earlier));
+        assertEquals(0.1, r.previousValue("producer cost <= 1/5 of direct"), 1e-12);
+        assertTrue(Double.isNaN(r.previousValue("no such target")));
+        String md = ReadmeWriter.write(r);
+        assertTrue(md.contains("| previous run (2026-11-21T14:00:00) |"), md);
+        assertTrue(md.contains("| **met** | 0.100 |"), md);
+        Map<String, Object> s = (Map<String, Object>) Json.parse(Json.write(r.summary()));
+        assertEquals("2026-11-21T14:00:00", ((Map<String, Object>) s.get("previous_run")).get("date"));
+    }
+
     @Test
     void jsonRoundTrip() {
         Object v = Json.parse("{\"a\": [1, 2.5, \"x\\\"y\", true, null], \"b\": {\"c\": -3e2}}");
