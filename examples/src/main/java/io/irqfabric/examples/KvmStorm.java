@@ -49,9 +49,10 @@ final class KvmStorm {
             };
             StormCommand.StormResult r;
             FabricCounters counters;
+            LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount);
             try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsiCount).ringSize(o.ringSize)
-                    .waitStrategy(o.wait).sink(guest.sink()).build()) {
-                r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds);
+                    .waitStrategy(o.wait).sink(probe).build()) {
+                r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe);
                 counters = fabric.counters();
             } finally {
                 StormCommand.progressExtra = null;
@@ -86,6 +87,7 @@ final class KvmStorm {
                     StormCommand.ratio(asserted, handled));
             System.out.printf(Locale.ROOT, "  overflowed        %,15d   (ring full)%n", counters.totalOverflowed());
             System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
+            System.out.println("  latency           assertion -> irqfd write completed, under the storm (sampled, upper bound): " + probe.summary());
             if (guest.failure() != null) {
                 System.out.println("  guest failure: " + guest.failure());
                 lost += 1;

@@ -12,10 +12,19 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     /**
-     * @param args command line; with no subcommand, runs {@code storm}
+     * @param args command line; with no tool named, runs {@code storm} with the options given
      */
     public static void main(String[] args) {
-        String[] effective = args.length == 0 ? new String[] {"storm"} : args;
+        String[] effective = args;
+        boolean toolNamed = args.length > 0 && !args[0].startsWith("-");
+        boolean topLevelOption = args.length > 0 && (args[0].equals("-h") || args[0].equals("--help")
+                || args[0].equals("-V") || args[0].equals("--version"));
+        if (!toolNamed && !topLevelOption) {
+            // No tool named: the storm, with whatever options were given (./irqfabric -d 3).
+            effective = new String[args.length + 1];
+            effective[0] = "storm";
+            System.arraycopy(args, 0, effective, 1, args.length);
+        }
         int code = new CommandLine(new Main()).execute(effective);
         System.exit(code);
     }

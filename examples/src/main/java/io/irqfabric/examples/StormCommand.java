@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 @Command(name = "storm", description = "Interrupt storm through the fabric into real eventfds (or a KVM guest).")
 public final class StormCommand implements Callable<Integer> {
     @Option(names = {"-p", "--producers"}, description = "producer threads (default: ${DEFAULT-VALUE})")
-    int producers = 2;
+    int producers = 1;
 
     @Option(names = {"-g", "--gsis"}, description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
     int gsis = 64;
@@ -63,15 +63,17 @@ public final class StormCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, sink: real eventfds%n",
                 producers, gsis, seconds, ringSize, wait);
-        try (EventFdSink sink = EventFdSink.create(gsis);
-             InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
-                     .waitStrategy(wait).sink(sink).build()) {
-            StormResult r = runStorm(fabric, producers, 0, gsis, seconds);
-            long[] readBack = new long[gsis];
-            for (int g = 0; g < gsis; g++) {
-                readBack[g] = sink.eventFd(g).read();
+        try (EventFdSink sink = EventFdSink.create(gsis)) {
+            LatencyProbe probe = new LatencyProbe(sink, gsis);
+            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
+                    .waitStrategy(wait).sink(probe).build()) {
+                StormResult r = runStorm(fabric, producers, 0, gsis, seconds, probe); // closes the fabric
+                long[] readBack = new long[gsis];
+                for (int g = 0; g < gsis; g++) {
+                    readBack[g] = sink.eventFd(g).read();
+                }
+                return report(r, fabric.counters(), readBack, probe);
             }
-            return report(r, fabric.counters(), readBack);
         }
     }
 
@@ -90,10 +92,14 @@ public final class StormCommand implements Callable<Integer> {
      * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
      * fabric (which delivers everything accepted).
      */
+    /** Pause between two latency samples of the probe thread. */
+    static final long PROBE_INTERVAL_MICROS = 1_000;
+
     /** Extra text for the progress line (the KVM mode adds guest-handled/s); may be null. */
     static java.util.function.Supplier<String> progressExtra;
 
-    static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds) throws InterruptedException {
+    static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds,
+                                LatencyProbe probe) throws InterruptedException {
         long[][] accepted = new long[producers][gsis];
         AtomicLongArray progress = new AtomicLongArray(producers * 16); // one cache line per producer
         CountDownLatch start = new CountDownLatch(1);
@@ -133,6 +139,7 @@ public final class StormCommand implements Callable<Integer> {
         FabricCounters c = fabric.counters();
         long t0 = System.nanoTime();
         start.countDown();
+        probe.start(fabric, baseGsi, gsis, PROBE_INTERVAL_MICROS);
         long lastAsserted = 0;
         long lastDelivered = 0;
         long lastT = t0;
@@ -161,12 +168,16 @@ public final class StormCommand implements Callable<Integer> {
             lastT = now;
         }
         double elapsed = (System.nanoTime() - t0) / 1e9;
+        probe.stop();
         fabric.close();
         long[] total = new long[baseGsi + gsis];
         for (long[] a : accepted) {
             for (int g = 0; g < gsis; g++) {
                 total[baseGsi + g] += a[g];
             }
+        }
+        for (int g = baseGsi; g < baseGsi + gsis; g++) {
+            total[g] += probe.triggered(g);
         }
         return new StormResult(total, elapsed);
     }
@@ -180,7 +191,7 @@ public final class StormCommand implements Callable<Integer> {
      * GSI that was asserted was delivered. (The stronger "a delivery starts after every assertion"
      * is proven with a logical clock in the coverage stress tests, which would slow a storm.)
      */
-    static int report(StormResult r, FabricCounters c, long[] readBack) {
+    static int report(StormResult r, FabricCounters c, long[] readBack, LatencyProbe probe) {
         long asserted = 0;
         long writes = 0;
         long lost = 0;
@@ -202,6 +213,7 @@ public final class StormCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  coalescing ratio  %15.1f   assertions per eventfd write%n", ratio(asserted, writes));
         System.out.printf(Locale.ROOT, "  overflowed        %,15d   (assertions recorded in the overflow log: ring full)%n", c.totalOverflowed());
         System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
+        System.out.println("  latency           assertion -> eventfd write completed, under the storm (sampled, upper bound): " + probe.summary());
         System.out.printf(Locale.ROOT, "lost: %d   (per GSI: taken in = accepted, eventfd read-back = writes, every asserted GSI delivered)%n", lost);
         return lost == 0 && errors == 0 ? 0 : 1;
     }
