@@ -50,7 +50,12 @@ public final class OverflowLog {
         if (((long) LONGS.getVolatile(summary, w) & bit) == 0) {
             LONGS.getAndBitwiseOr(summary, w, bit);
         }
-        dirty.sv(1);
+        // Store only if clear: under an overflow storm every producer would otherwise write (and
+        // fence) the same line per record. Reading 1 is as good as writing it: that read comes
+        // before the dispatcher's clearing get-and-set, which comes before its summary scan.
+        if (dirty.lv() == 0) {
+            dirty.sv(1);
+        }
         return ticket;
     }
 
