@@ -53,4 +53,34 @@ class EventFdTest {
         assertEquals(-1, n);
         assertEquals(LibC.EBADF, com.sun.jna.Native.getLastError());
     }
+
+    @Test
+    void aSaturatedCounterReportsAlreadyPendingNotAnError() {
+        try (EventFd fd = EventFd.create()) {
+            saturate(fd);
+            assertEquals(EventFd.SIGNAL_ALREADY_PENDING, fd.signal(), "EAGAIN: the interrupt is already pending");
+            assertEquals(0, fd.lastErrno(), "not recorded as a failure");
+            assertEquals(0xFFFF_FFFF_FFFF_FFFEL, fd.read());
+            assertEquals(EventFd.SIGNAL_OK, fd.signal(), "after the reader drained it, signals work again");
+        }
+    }
+
+    @Test
+    void theFabricCountsASaturatedEventfdAsDeliveredWithoutAnError() {
+        try (EventFdSink sink = EventFdSink.create(2);
+             io.irqfabric.InterruptFabric fabric = io.irqfabric.InterruptFabric.builder().gsiCount(2).sink(sink).build()) {
+            saturate(sink.eventFd(1));
+            fabric.trigger(1);
+            fabric.sync();
+            assertEquals(1, fabric.counters().delivered(1));
+            assertEquals(0, fabric.counters().errors(1));
+        }
+    }
+
+    /** Writes 0xfffffffffffffffe, the largest value an eventfd counter holds: the next write would block. */
+    private static void saturate(EventFd fd) {
+        com.sun.jna.Memory max = new com.sun.jna.Memory(8);
+        max.setLong(0, 0xFFFF_FFFF_FFFF_FFFEL);
+        assertEquals(8, LibC.write(fd.fd(), max, 8));
+    }
 }
