@@ -8,4 +8,12 @@ public final class FabricConfigException extends FabricException {
     public FabricConfigException(String message) {
         super(message);
     }
+
+    /**
+     * @param message which setting is wrong and why
+     * @param cause   the underlying failure (for example an I/O error)
+     */
+    public FabricConfigException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -67,7 +67,7 @@ public final class FabricCounters {
      * @return accepted assertions
      */
     public long asserted(int gsi) {
-        return counters.get(gsi, Counters.ASSERTED) + overflow.consumed(gsi);
+        return counters.get(gsi, Counters.ASSERTED) + counters.get(gsi, Counters.OVERFLOW_DRAINED);
     }
 
     /**

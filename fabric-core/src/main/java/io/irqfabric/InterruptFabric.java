@@ -121,7 +121,7 @@ public final class InterruptFabric implements AutoCloseable {
         this.sink = b.sink;
         this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
         this.overflow = new OverflowLog(gsiCount);
-        this.counters = new Counters(gsiCount);
+        this.counters = b.countersFile == null ? Counters.inMemory(gsiCount) : Counters.mapped(gsiCount, b.countersFile);
         this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener, b.resampleListener);
         this.publicCounters = new FabricCounters(counters, overflow, hub);
         this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub);
@@ -510,6 +510,7 @@ public final class InterruptFabric implements AutoCloseable {
             return t;
         };
         private FabricErrorHandler errorHandler = FabricErrorHandler.logging();
+        private java.nio.file.Path countersFile;
         private boolean ioapic;
         private RouteListener routeListener;
         private ResampleListener resampleListener;
@@ -627,6 +628,23 @@ public final class InterruptFabric implements AutoCloseable {
                 throw new FabricConfigException("resampleListener must not be null");
             }
             this.resampleListener = listener;
+            return this;
+        }
+
+        /**
+         * Keeps the per-GSI counters in a memory-mapped file that another process can read
+         * live with {@link CountersFile} (the storm's {@code stats} tool does). The file is
+         * created or truncated; it stays after close with the final values. Put it on a tmpfs
+         * ({@code /dev/shm}) so counter updates never touch a disk. Default: private memory.
+         *
+         * @param file the counters file
+         * @return this
+         */
+        public Builder countersFile(java.nio.file.Path file) {
+            if (file == null) {
+                throw new FabricConfigException("countersFile must not be null");
+            }
+            this.countersFile = file;
             return this;
         }
 

@@ -151,7 +151,7 @@ public final class Dispatcher implements Runnable {
     }
 
     private void endOfBatch(boolean finalDrain) {
-        overflow.drainInto(pending, finalDrain);
+        overflow.drainInto(pending, finalDrain, counters);
         hub.beforeFlush();
         int n = pending.size();
         for (int i = 0; i < n; i++) {

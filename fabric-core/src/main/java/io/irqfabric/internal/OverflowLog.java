@@ -68,10 +68,11 @@ public final class OverflowLog {
      * Dispatcher: moves every new record into {@code pending}.
      *
      * @param pending the dispatcher's pending set
-     * @param force   scan even if {@code dirty} is clear (the final drain at shutdown)
+     * @param force    scan even if {@code dirty} is clear (the final drain at shutdown)
+     * @param counters where the drained records are counted ({@link Counters#OVERFLOW_DRAINED})
      * @return number of GSIs that had new records
      */
-    public int drainInto(PendingSet pending, boolean force) {
+    public int drainInto(PendingSet pending, boolean force, Counters counters) {
         // A plain volatile load in the common case (no overflow since the last drain): no locked
         // instruction per batch. It is enough for the ring-full argument: the dispatcher's
         // sequence store before it is a full fence, and the producer's dirty store precedes its
@@ -91,6 +92,7 @@ public final class OverflowLog {
                 bits &= bits - 1;
                 long r = recorded.get(gsi);
                 if (r != consumed[gsi]) {
+                    counters.add(gsi, Counters.OVERFLOW_DRAINED, r - consumed[gsi]);
                     LONGS.setRelease(consumed, gsi, r);
                     pending.add(gsi);
                     found++;
@@ -106,15 +108,6 @@ public final class OverflowLog {
      */
     public long recorded(int gsi) {
         return recorded.get(gsi);
-    }
-
-    /**
-     * @param gsi the GSI
-     * @return how many records of {@code gsi} the dispatcher has turned into deliveries; after
-     *         close, records a producer was refused for are not among them
-     */
-    public long consumed(int gsi) {
-        return (long) LONGS.getAcquire(consumed, gsi);
     }
 
     /**
