@@ -50,8 +50,7 @@ final class KvmStorm {
             StormCommand.StormResult r;
             FabricCounters counters;
             LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount);
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsiCount).ringSize(o.ringSize)
-                    .waitStrategy(o.wait).sink(probe).build()) {
+            try (InterruptFabric fabric = o.configure(InterruptFabric.builder().gsiCount(gsiCount)).sink(probe).build()) {
                 r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe);
                 counters = fabric.counters();
             } finally {

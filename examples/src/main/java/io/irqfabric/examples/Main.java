@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "irqfabric", mixinStandardHelpOptions = true, version = "irqfabric 0.1.0",
         description = "Interrupt fabric tools.",
-        subcommands = {StormCommand.class, EmbeddingExample.class})
+        subcommands = {StormCommand.class, StatsCommand.class, EmbeddingExample.class})
 public final class Main implements Runnable {
 
     /**

@@ -38,6 +38,18 @@ public final class StormCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     DispatcherWait wait = DispatcherWait.YIELDING;
 
+    @Option(names = "--counters-file", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
+    java.nio.file.Path countersFile;
+
+    /** Applies the options every mode shares to a fabric builder. */
+    InterruptFabric.Builder configure(InterruptFabric.Builder b) {
+        b.ringSize(ringSize).waitStrategy(wait);
+        if (countersFile != null) {
+            b.countersFile(countersFile);
+        }
+        return b;
+    }
+
     /** Where the deliveries go. */
     enum Target { auto, eventfd, kvm }
 
@@ -65,8 +77,7 @@ public final class StormCommand implements Callable<Integer> {
                 producers, gsis, seconds, ringSize, wait);
         try (EventFdSink sink = EventFdSink.create(gsis)) {
             LatencyProbe probe = new LatencyProbe(sink, gsis);
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
-                    .waitStrategy(wait).sink(probe).build()) {
+            try (InterruptFabric fabric = configure(InterruptFabric.builder().gsiCount(gsis)).sink(probe).build()) {
                 StormResult r = runStorm(fabric, producers, 0, gsis, seconds, probe); // closes the fabric
                 long[] readBack = new long[gsis];
                 for (int g = 0; g < gsis; g++) {
