@@ -99,16 +99,16 @@ public final class StormCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
-     * fabric (which delivers everything accepted).
-     */
     /** Pause between two latency samples of the probe thread. */
     static final long PROBE_INTERVAL_MICROS = 1_000;
 
     /** Extra text for the progress line (the KVM mode adds guest-handled/s); may be null. */
     static java.util.function.Supplier<String> progressExtra;
 
+    /**
+     * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
+     * fabric (which delivers everything accepted).
+     */
     static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds,
                                 LatencyProbe probe) throws InterruptedException {
         long[][] accepted = new long[producers][gsis];
