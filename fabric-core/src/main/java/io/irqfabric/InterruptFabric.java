@@ -662,8 +662,13 @@ public final class InterruptFabric implements AutoCloseable {
             if (sink == null) {
                 throw new FabricConfigException("a sink is required: builder().sink(...)");
             }
-            built = true;
-            return new InterruptFabric(this);
+            if (ioapic && gsiCount < IoapicPort.PINS) {
+                // Checked before anything is created (the counters file would be truncated).
+                throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
+            }
+            InterruptFabric fabric = new InterruptFabric(this);
+            built = true; // only once it exists: a build that failed on bad configuration may be retried
+            return fabric;
         }
     }
 }

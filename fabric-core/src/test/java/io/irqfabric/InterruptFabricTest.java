@@ -127,6 +127,13 @@ class InterruptFabricTest {
         assertThrows(FabricConfigException.class, () -> InterruptFabric.builder().sink(null));
         assertThrows(FabricConfigException.class, () -> InterruptFabric.builder().waitStrategy(null));
         assertThrows(FabricConfigException.class, () -> InterruptFabric.builder().build(), "no sink");
+        try (EventFdSink few = EventFdSink.create(8)) {
+            InterruptFabric.Builder tooFewForIoapic = InterruptFabric.builder().gsiCount(8).ioapic(true).sink(few);
+            assertThrows(FabricConfigException.class, tooFewForIoapic::build, "an IOAPIC needs 24 GSIs");
+            try (InterruptFabric fixed = tooFewForIoapic.ioapic(false).build()) {
+                assertEquals(8, fixed.gsiCount(), "a build refused for bad configuration can be retried");
+            }
+        }
 
         try (EventFdSink sink = EventFdSink.create(16)) {
             InterruptFabric.Builder builder = InterruptFabric.builder().gsiCount(16).sink(sink);
