@@ -209,7 +209,7 @@ public final class InterruptFabric implements AutoCloseable {
         if (hook != null) {
             hook.run();
         }
-        long ticket = overflow.record(gsi);
+        long ticket = overflow.record(gsi, ring.getCursor());
         final RingBuffer<RingEvent> rb = ring;
         try {
             long seq = rb.tryNext();

@@ -68,7 +68,7 @@ public final class ControllerHub {
         void onLineChanged(int line, int payload);
 
         /** Batch end: consume every line changed since the last drain. */
-        void drainChangedLines();
+        void drainChangedLines(long processedUpTo);
 
         /** An EOI for {@code vector}. */
         void onEoi(int vector);
@@ -192,10 +192,10 @@ public final class ControllerHub {
     }
 
     /** Dispatcher, at batch end before the flush: drain lines, commit routes. */
-    void beforeFlush() {
+    void beforeFlush(long processedUpTo) {
         if (lineDrainer != null) {
             try {
-                lineDrainer.drainChangedLines();
+                lineDrainer.drainChangedLines(processedUpTo);
             } catch (Throwable t) {
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
             }

@@ -129,6 +129,11 @@ public final class ControllerPort {
         return seq;
     }
 
+    /** @return the ring cursor: the highest sequence claimed so far */
+    public long cursor() {
+        return ring.getCursor();
+    }
+
     /** @return the last sequence the dispatcher handled; meaningful once it has terminated */
     public long finalSequence() {
         return dispatcher.finalSequence();

@@ -33,6 +33,8 @@ public final class Dispatcher implements Runnable {
     private final Sequence sequence = new Sequence(RingBuffer.INITIAL_CURSOR_VALUE);
     private final SequenceBarrier barrier;
     private final PendingSet pending;
+    /** Blocked GSIs whose overflow records wait for their fence (see endOfBatch). */
+    private final PendingSet deferred;
     private final OverflowLog overflow;
     private final InterruptSink sink;
     private final Counters counters;
@@ -57,6 +59,7 @@ public final class Dispatcher implements Runnable {
         this.counters = counters;
         this.errorHandler = errorHandler;
         this.pending = new PendingSet(counters.gsiCount());
+        this.deferred = new PendingSet(counters.gsiCount());
         this.hub = hub;
         this.gate = hub.gate();
         hub.bind(pending);
@@ -96,7 +99,7 @@ public final class Dispatcher implements Runnable {
                 // producer that finds the ring full after recording an overflow is then sure a
                 // drain follows its record (InterruptFabric, "Ring full").
                 sequence.setVolatile(last);
-                endOfBatch(shutdown);
+                endOfBatch(shutdown, last);
                 next = last + 1;
                 if (shutdown) {
                     finalSequence = last;
@@ -150,14 +153,25 @@ public final class Dispatcher implements Runnable {
         return false;
     }
 
-    private void endOfBatch(boolean finalDrain) {
+    private void endOfBatch(boolean finalDrain, long processedUpTo) {
         overflow.drainInto(pending, finalDrain, counters);
-        hub.beforeFlush();
+        int d = deferred.size();
+        for (int i = 0; i < d; i++) {
+            pending.add(deferred.get(i));
+        }
+        deferred.clear();
+        hub.beforeFlush(processedUpTo);
         int n = pending.size();
         for (int i = 0; i < n; i++) {
             int gsi = pending.get(i);
-            if (gate[gsi] == ControllerHub.OPEN) {
+            byte g = gate[gsi];
+            if (g == ControllerHub.OPEN) {
                 deliver(gsi);
+            } else if ((g & ControllerHub.MASKED) == 0 && !finalDrain && !overflow.fencePassed(gsi, processedUpTo)) {
+                // Blocked (invalid MSI address) now, but an overflow record of this GSI may
+                // follow a fix its producer published in an event not handled yet: keep it for
+                // a later batch rather than reject it against stale state (RingFence).
+                deferred.add(gsi);
             } else {
                 hub.gated(gsi); // overflow records and GSIs masked later in this batch
             }

@@ -18,6 +18,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     private static final long LOW_HALF = 0xFFFF_FFFFL;
 
     private final LineStates lines = new LineStates(PINS);
+    /** Fences of ring-full line records (see RingFence); raised by producers, read by the dispatcher. */
+    private final RingFence fence = new RingFence(PINS);
 
     // ---- dispatcher-only state
     private final long[] entries = new long[PINS];
@@ -77,7 +79,9 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         if (seq < 0) {
             // Ring full: the word keeps the rise and the latest level. Then one more try for a
             // batch end; if the ring is still full the dispatcher has unreleased events and
-            // drains changed lines after releasing them (LineStates), so nothing is lost.
+            // drains changed lines after releasing them (LineStates), so nothing is lost. The
+            // fence keeps the drain after this thread's earlier events (an unmask): RingFence.
+            fence.raise(pin, port.cursor());
             lines.overflow(pin, rose);
             port.tryPost(RingEvent.OVERFLOW, 0, 0);
         }
@@ -264,11 +268,15 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     }
 
     @Override
-    public void drainChangedLines() {
+    public void drainChangedLines(long processedUpTo) {
         long changed = lines.takeChanged();
         while (changed != 0) {
             int pin = Long.numberOfTrailingZeros(changed);
             changed &= changed - 1;
+            if (!fence.passed(pin, processedUpTo)) {
+                lines.reflag(pin); // its producer's earlier events are not handled yet
+                continue;
+            }
             int w = lines.consume(pin);
             int gen = LineStates.gen(w);
             if (LineStates.newer(gen, lastGen[pin])) {

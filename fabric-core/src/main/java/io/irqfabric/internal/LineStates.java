@@ -107,6 +107,11 @@ public final class LineStates {
         INTS.getAndBitwiseAnd(state, line, ~LEVEL);
     }
 
+    /** Dispatcher: puts {@code line} back in the summary, to be drained in a later batch. */
+    public void reflag(int line) {
+        CHANGED.getAndBitwiseOr(this, 1L << line);
+    }
+
     /** Dispatcher: takes and clears the summary of lines with ring-full records. */
     public long takeChanged() {
         if ((long) CHANGED.getVolatile(this) == 0) {

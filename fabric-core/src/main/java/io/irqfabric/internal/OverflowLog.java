@@ -31,19 +31,24 @@ public final class OverflowLog {
     private final long[] consumed;
     private final long[] summary;
     private final PaddedInt dirty = new PaddedInt();
+    private final RingFence fence;
 
     public OverflowLog(int gsiCount) {
         recorded = new AtomicLongArray(gsiCount);
         consumed = new long[gsiCount];
         summary = new long[(gsiCount + 63) >>> 6];
+        fence = new RingFence(gsiCount);
     }
 
     /**
-     * Producer: records one assertion of {@code gsi}. Lock-free: three atomic operations.
+     * Producer: records one assertion of {@code gsi}. Lock-free: a few atomic operations.
      *
+     * @param gsi    the GSI
+     * @param cursor the ring cursor the producer sees (its fence, see {@link RingFence})
      * @return this record's ticket: covered once {@code consumed[gsi] >= ticket}
      */
-    public long record(int gsi) {
+    public long record(int gsi, long cursor) {
+        fence.raise(gsi, cursor); // before the record is visible: see RingFence
         long ticket = recorded.incrementAndGet(gsi);
         int w = gsi >>> 6;
         long bit = 1L << (gsi & 63);
@@ -100,6 +105,18 @@ public final class OverflowLog {
             }
         }
         return found;
+    }
+
+    /**
+     * Dispatcher: whether the records of {@code gsi} drained so far may be applied against the
+     * controller state of a batch that ended at {@code processedUpTo} ({@link RingFence}).
+     *
+     * @param gsi           the GSI
+     * @param processedUpTo the last sequence handled
+     * @return true if they are in order with their producers' earlier ring events
+     */
+    public boolean fencePassed(int gsi, long processedUpTo) {
+        return fence.passed(gsi, processedUpTo);
     }
 
     /**
