@@ -61,6 +61,8 @@ public final class ControllerHub {
     private PendingSet pending;
     private boolean routesDirty;
     private LineDrainer lineDrainer;
+    /** Rejections counted by producers when the ring was full (see countRejectedOffRing). */
+    private final java.util.concurrent.atomic.AtomicLong rejectedOffRing = new java.util.concurrent.atomic.AtomicLong();
 
     /** The dispatcher-side part of a controller with interrupt lines (the IOAPIC). */
     public interface LineDrainer {
@@ -341,7 +343,15 @@ public final class ControllerHub {
 
     /** @return rejected requests so far (any thread; may lag) */
     public long rejectedRequests() {
-        return (long) LONGS.getOpaque(stats, STAT_REJECTED);
+        return (long) LONGS.getOpaque(stats, STAT_REJECTED) + rejectedOffRing.get();
+    }
+
+    /**
+     * Producer: a request was rejected while the ring was full, so no REJECTED event could carry
+     * it to the dispatcher; it is counted here instead (a device thread never waits for a slot).
+     */
+    public void countRejectedOffRing() {
+        rejectedOffRing.incrementAndGet();
     }
 
     private void report(FabricErrorHandler.Kind kind, int gsi, long detail, Throwable t) {

@@ -88,17 +88,18 @@ public final class ControllerPort {
      * payload that cannot be merged into a bitmap, so they wait instead of overflowing).
      *
      * @throws FabricClosedException if the fabric closed before the event was handled
+     * @throws FabricStateException  if the ring is full and the caller is the dispatcher
      */
     public void post(int type, int target, long a, long b, String what) {
         checkOpen(what);
-        long seq = publish(type, target, a, b, null);
+        long seq = publish(type, target, a, b, null, what);
         if (closed.lv() != 0) {
             confirmAfterClose(seq, what);
         }
     }
 
-    private long publish(int type, int target, long a, long b, ReplySlot reply) {
-        long seq = ring.next();
+    private long publish(int type, int target, long a, long b, ReplySlot reply, String what) {
+        long seq = claimWaiting(what);
         RingEvent e = ring.get(seq);
         e.type = type;
         e.target = target;
@@ -107,6 +108,36 @@ public final class ControllerPort {
         e.reply = reply;
         ring.publish(seq);
         return seq;
+    }
+
+    /**
+     * Claims a slot, waiting (spin, then yield) while the ring is full. Not Disruptor's blocking
+     * {@code next()}: that parks forever if the fabric closes meanwhile (the dispatcher never
+     * releases slots after SHUTDOWN), and on the dispatcher thread it would wait for itself.
+     *
+     * @throws FabricClosedException if the dispatcher terminated while waiting
+     * @throws FabricStateException  if the ring is full and the caller is the dispatcher
+     */
+    private long claimWaiting(String what) {
+        int spins = 0;
+        while (true) {
+            try {
+                return ring.tryNext();
+            } catch (InsufficientCapacityException full) {
+                if (Thread.currentThread() == dispatcher.thread()) {
+                    throw new FabricStateException(what + " on the dispatcher thread (from a sink or listener?) "
+                            + "with the ring full: it would wait for itself");
+                }
+                if (dispatcher.isTerminated()) {
+                    throw closedException(what);
+                }
+                if (++spins < 1_000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
     }
 
     /**
@@ -153,7 +184,7 @@ public final class ControllerPort {
         }
         ReplySlot slot = replySlots.get();
         slot.arm();
-        long seq = publish(type, target, a, b, slot);
+        long seq = publish(type, target, a, b, slot, what);
         int spins = 0;
         while (slot.lvState() != ReplySlot.DONE) {
             if (dispatcher.isTerminated() && slot.lvState() != ReplySlot.DONE && seq > dispatcher.finalSequence()) {

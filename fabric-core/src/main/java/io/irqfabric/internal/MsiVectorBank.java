@@ -81,7 +81,11 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
             fabric.trigger(gsi);
             return true;
         }
-        port.post(RingEvent.REJECTED, gsi, rid & 0xFFFF_FFFFL, 0, "trigger(vector, requesterId)");
+        port.checkOpen("trigger(vector, requesterId)");
+        // Never wait for a slot on a device thread: on a full ring count the rejection directly.
+        if (port.tryPost(RingEvent.REJECTED, gsi, rid & 0xFFFF_FFFFL) < 0) {
+            hub.countRejectedOffRing();
+        }
         return false;
     }
 

@@ -107,4 +107,52 @@ class RingFullProgramOrderTest {
             assertEquals(0, f.counters().errors(32));
         }
     }
+
+    /**
+     * A rejected requester ID on a full ring, raised from the dispatcher thread (a device model
+     * reacting inside a listener): it must not wait for a slot only the dispatcher can free.
+     * Found by review: it deadlocked the fabric.
+     */
+    @Test
+    void aRejectedRequestOnAFullRingNeverWaitsForASlot() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<MsixTable> table = new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch inListener = new CountDownLatch(1);
+        CountDownLatch ringFull = new CountDownLatch(1);
+        RouteListener listener = new RouteListener() {
+            @Override
+            public void setMsiRoute(int gsi, long address, int data) {
+                inListener.countDown();
+                try {
+                    if (!ringFull.await(30, TimeUnit.SECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                table.get().trigger(1, 9 << 8); // requester on bus 9, outside the device's 0..1
+            }
+
+            @Override
+            public void removeRoute(int gsi) {
+            }
+        };
+        try (EventFdSink sink = EventFdSink.create(64);
+             InterruptFabric f = InterruptFabric.builder().gsiCount(64).ringSize(8).waitStrategy(DispatcherWait.YIELDING)
+                     .sink(sink).routeListener(listener).errorHandler((k, g, d, c) -> { }).build()) {
+            MsixTable t = f.createMsixTable(32, 2, 0, new io.irqfabric.msi.BusRange(0, 1));
+            table.set(t);
+            t.writeMessageControl(MsixTable.CONTROL_ENABLE);
+            t.tableWrite(0, 4, MsiMessage.encodeAddress(0, false, false));
+            t.tableWrite(8, 4, 0x40);
+            t.tableWrite(12, 4, 0);                 // unmask vector 0: setMsiRoute on the dispatcher
+            assertTrue(inListener.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < 64; i++) {
+                f.trigger(40);                      // the ring is full
+            }
+            ringFull.countDown();
+            f.sync();                               // returns: the dispatcher did not wait for itself
+            assertEquals(1, f.counters().rejectedRequests(), "the rejection is counted all the same");
+        }
+    }
 }
