@@ -62,8 +62,11 @@ final class Resampler implements Runnable {
             if (r < 0) {
                 int errno = Native.getLastError();
                 if (errno != KvmNative.EINTR) {
-                    LOG.log(System.Logger.Level.ERROR, "resampler poll failed: " + KvmNative.describe(errno));
-                    return;
+                    // Never give up: a dead resampler would leave every level line low after its
+                    // next EOI. Report (rate-limited), back off briefly, rebuild the set, retry.
+                    failed("poll failed: " + KvmNative.describe(errno), null);
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+                    rebuild = true;
                 }
                 continue;
             }
@@ -74,12 +77,39 @@ final class Resampler implements Runnable {
             for (int i = 0; i < snapshot.length; i++) {
                 if ((fds.getShort(8L * (i + 1) + 6) & KvmNative.POLLIN) != 0) {
                     LevelIrqFd line = snapshot[i];
-                    long eois = line.resampleFd().read();
-                    if (eois > 0) {
-                        line.onResample(eois);
+                    try {
+                        long eois = line.resampleFd().read();
+                        if (eois > 0) {
+                            line.onResample(eois);
+                        }
+                    } catch (Throwable t) {
+                        // One line's failing action (or a closed fd) must not stop the others.
+                        failed("resample of pin " + line.pin() + " failed", t);
                     }
                 }
             }
+        }
+    }
+
+    private long lastReportNanos;
+    private long suppressed;
+    private boolean reported;
+
+    /** Resampler thread: logs at most one line a second, with the count of those suppressed. */
+    private void failed(String what, Throwable t) {
+        long now = System.nanoTime();
+        if (reported && now - lastReportNanos < 1_000_000_000L) {
+            suppressed++;
+            return;
+        }
+        String msg = "irqfabric resampler: " + what + (suppressed > 0 ? " (" + suppressed + " similar suppressed)" : "");
+        suppressed = 0;
+        reported = true;
+        lastReportNanos = now;
+        if (t != null) {
+            LOG.log(System.Logger.Level.WARNING, msg, t);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, msg);
         }
     }
 
