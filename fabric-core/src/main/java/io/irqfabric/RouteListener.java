@@ -47,4 +47,16 @@ public interface RouteListener {
     /** End of a dispatcher batch that changed routes: apply the staged changes at once. */
     default void commitRoutes() {
     }
+
+    /**
+     * Whether staged changes are still unapplied (a commit failed, for example an ioctl error)
+     * and {@link #commitRoutes()} should be called again at the end of the next batch, although
+     * the guest changed nothing. Checked once per batch end on the dispatcher thread, so keep it
+     * cheap; an implementation may return false while it backs off.
+     *
+     * @return true to be called again
+     */
+    default boolean hasPendingRoutes() {
+        return false;
+    }
 }

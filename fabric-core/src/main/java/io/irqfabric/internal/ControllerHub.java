@@ -202,13 +202,23 @@ public final class ControllerHub {
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
             }
         }
-        if (routesDirty) {
+        if (routesDirty || pendingRoutes()) {
             routesDirty = false;
             try {
                 routes.commitRoutes();
             } catch (Throwable t) {
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
             }
+        }
+    }
+
+    /** A listener whose last commit failed asks to be called again (RouteListener.hasPendingRoutes). */
+    private boolean pendingRoutes() {
+        try {
+            return routes.hasPendingRoutes();
+        } catch (Throwable t) {
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
+            return false;
         }
     }
 

@@ -85,6 +85,10 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
     private final int[] dirty;
     private final boolean[] isDirty;
     private int dirtyCount;
+    /** When the last commit failed (System.nanoTime), for the retry back-off of hasPendingRoutes. */
+    private volatile long lastCommitFailureNanos;
+    /** Set when KVM_SET_GSI_ROUTING failed with changes staged; cleared by a successful commit. */
+    private volatile boolean commitFailed;
 
     private final List<LevelIrqFd> levelLines = new ArrayList<>();
     private Resampler resampler;
@@ -353,8 +357,11 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
                     }
                 }
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.errno(), e);
-                return; // stays dirty: the next commit retries
+                lastCommitFailureNanos = System.nanoTime();
+                commitFailed = true;
+                return; // stays dirty: hasPendingRoutes() has the fabric call again
             }
+            commitFailed = false;
             routedCount = 0;
             for (int i = 0; i < n; i++) {
                 int g = dirty[i];
@@ -384,6 +391,16 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             isDirty[g] = false;
         }
         dirtyCount = 0;
+    }
+
+    /**
+     * True while a failed KVM_SET_GSI_ROUTING left changes unapplied, at most once a millisecond
+     * (a persistent failure costs one ioctl per ms, not one per dispatcher batch). What a vector
+     * signals meanwhile waits in its eventfd and is injected once its irqfd is assigned.
+     */
+    @Override
+    public boolean hasPendingRoutes() {
+        return commitFailed && System.nanoTime() - lastCommitFailureNanos > 1_000_000L;
     }
 
     // ---- level lines (in-kernel irqchip, resamplefd) -----------------------------------------
