@@ -407,6 +407,7 @@ public final class InterruptFabric implements AutoCloseable {
         port.checkOpen("create " + what);
         checkGsiRange(baseGsi, count);
         hub.claim(baseGsi, count, what);
+        overflow.requireFence(baseGsi, count);
         hub.register(device);
         // The dispatcher sets the reset state (masks) before any event published after this one.
         port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create " + what);

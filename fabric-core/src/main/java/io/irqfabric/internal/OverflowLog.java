@@ -32,12 +32,20 @@ public final class OverflowLog {
     private final long[] summary;
     private final PaddedInt dirty = new PaddedInt();
     private final RingFence fence;
+    /**
+     * GSIs whose records need a fence: those a controller owns (gates, masks). Records of plain
+     * GSIs are idempotent edges with no state to meet, so their order does not matter and they
+     * skip the fence's atomic. Set when a controller claims its GSIs, before its facade is
+     * returned, so a thread triggering through the facade sees it.
+     */
+    private final byte[] fenced;
 
     public OverflowLog(int gsiCount) {
         recorded = new AtomicLongArray(gsiCount);
         consumed = new long[gsiCount];
         summary = new long[(gsiCount + 63) >>> 6];
         fence = new RingFence(gsiCount);
+        fenced = new byte[gsiCount];
     }
 
     /**
@@ -48,7 +56,9 @@ public final class OverflowLog {
      * @return this record's ticket: covered once {@code consumed[gsi] >= ticket}
      */
     public long record(int gsi, long cursor) {
-        fence.raise(gsi, cursor); // before the record is visible: see RingFence
+        if (fenced[gsi] != 0) {
+            fence.raise(gsi, cursor); // before the record is visible: see RingFence
+        }
         long ticket = recorded.incrementAndGet(gsi);
         int w = gsi >>> 6;
         long bit = 1L << (gsi & 63);
@@ -105,6 +115,18 @@ public final class OverflowLog {
             }
         }
         return found;
+    }
+
+    /**
+     * Marks GSIs owned by a controller: their records are fenced ({@link RingFence}).
+     *
+     * @param base  first GSI
+     * @param count number of GSIs
+     */
+    public void requireFence(int base, int count) {
+        for (int g = base; g < base + count; g++) {
+            fenced[g] = 1;
+        }
     }
 
     /**
