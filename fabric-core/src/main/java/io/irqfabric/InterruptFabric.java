@@ -209,7 +209,7 @@ public final class InterruptFabric implements AutoCloseable {
         if (hook != null) {
             hook.run();
         }
-        long ticket = overflow.record(gsi, ring.getCursor());
+        long ticket = overflow.record(gsi, overflow.fenced(gsi) ? ring.getCursor() : -1L);
         final RingBuffer<RingEvent> rb = ring;
         try {
             long seq = rb.tryNext();

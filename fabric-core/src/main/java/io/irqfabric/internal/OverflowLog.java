@@ -52,7 +52,8 @@ public final class OverflowLog {
      * Producer: records one assertion of {@code gsi}. Lock-free: a few atomic operations.
      *
      * @param gsi    the GSI
-     * @param cursor the ring cursor the producer sees (its fence, see {@link RingFence})
+     * @param cursor the ring cursor the producer sees (its fence, see {@link RingFence}); only
+     *               read if {@link #fenced(int)}
      * @return this record's ticket: covered once {@code consumed[gsi] >= ticket}
      */
     public long record(int gsi, long cursor) {
@@ -115,6 +116,15 @@ public final class OverflowLog {
             }
         }
         return found;
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return true if its records are fenced (a controller owns it); producers read the ring
+     *         cursor only then, since that line is hot under a storm
+     */
+    public boolean fenced(int gsi) {
+        return fenced[gsi] != 0;
     }
 
     /**
