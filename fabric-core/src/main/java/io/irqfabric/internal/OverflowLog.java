@@ -75,11 +75,6 @@ public final class OverflowLog {
         return ticket;
     }
 
-    /** @return true if a drain may find something (cheap check for the dispatcher each batch) */
-    public boolean lvDirty() {
-        return dirty.lv() != 0;
-    }
-
     /**
      * Dispatcher: moves every new record into {@code pending}.
      *
