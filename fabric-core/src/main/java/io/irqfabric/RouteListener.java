@@ -49,10 +49,11 @@ public interface RouteListener {
     }
 
     /**
-     * Whether staged changes are still unapplied (a commit failed, for example an ioctl error)
-     * and {@link #commitRoutes()} should be called again at the end of the next batch, although
-     * the guest changed nothing. Checked once per batch end on the dispatcher thread, so keep it
-     * cheap; an implementation may return false while it backs off.
+     * Whether staged changes are still unapplied after {@link #commitRoutes()} returned (a commit
+     * failed, for example an ioctl error). The dispatcher asks once after every commit; while the
+     * answer is true it calls {@link #commitRoutes()} again at most once a millisecond, at batch
+     * ends and also while the ring is idle (a refused route must not wait for unrelated traffic),
+     * until the answer is false. The listener needs no back-off of its own.
      *
      * @return true to be called again
      */

@@ -60,6 +60,11 @@ public final class ControllerHub {
     private volatile GuestDevice[] devices = new GuestDevice[0];
     private PendingSet pending;
     private boolean routesDirty;
+    /** Retries of a failed route commit happen at most this often (one ioctl per ms, not one per batch). */
+    static final long ROUTE_RETRY_NANOS = 1_000_000L;
+    /** The listener still has staged route changes it could not apply; see {@link #routesUnapplied}. */
+    private boolean routesUnapplied;
+    private long lastRouteCommitNanos;
     private LineDrainer lineDrainer;
     /** Rejections counted by producers when the ring was full (see countRejectedOffRing). */
     private final java.util.concurrent.atomic.AtomicLong rejectedOffRing = new java.util.concurrent.atomic.AtomicLong();
@@ -202,24 +207,50 @@ public final class ControllerHub {
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
             }
         }
-        if (routesDirty || pendingRoutes()) {
-            routesDirty = false;
-            try {
-                routes.commitRoutes();
-            } catch (Throwable t) {
-                report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
-            }
+        if (routesDirty || (routesUnapplied && routeRetryDue())) {
+            commitRoutes();
         }
     }
 
-    /** A listener whose last commit failed asks to be called again (RouteListener.hasPendingRoutes). */
-    private boolean pendingRoutes() {
+    /**
+     * Dispatcher: true while the route listener reported staged changes it could not apply
+     * (RouteListener.hasPendingRoutes after a commit). The dispatcher then keeps retrying even
+     * with no traffic ({@link #retryRoutesIfDue}), so a GSI whose route KVM refused is not left
+     * waiting for an unrelated event.
+     */
+    boolean routesUnapplied() {
+        return routesUnapplied;
+    }
+
+    /** Dispatcher, between batches: retry unapplied route changes, at most once per {@link #ROUTE_RETRY_NANOS}. */
+    void retryRoutesIfDue() {
+        if (routesUnapplied && routeRetryDue()) {
+            commitRoutes();
+        }
+    }
+
+    private boolean routeRetryDue() {
+        return System.nanoTime() - lastRouteCommitNanos >= ROUTE_RETRY_NANOS;
+    }
+
+    private void commitRoutes() {
+        routesDirty = false;
         try {
-            return routes.hasPendingRoutes();
+            routes.commitRoutes();
         } catch (Throwable t) {
             report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
-            return false;
         }
+        boolean unapplied;
+        try {
+            unapplied = routes.hasPendingRoutes();
+        } catch (Throwable t) {
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, 0, t);
+            unapplied = false;
+        }
+        if (unapplied) {
+            lastRouteCommitNanos = System.nanoTime(); // only the failure path reads the clock
+        }
+        routesUnapplied = unapplied;
     }
 
     // ---------------------------------------------------------------- dispatcher: the gate

@@ -9,6 +9,7 @@ import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.InterruptSink;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The single writer. One thread runs {@link #run()}; it alone reads ring events, owns the
@@ -25,10 +26,16 @@ import java.util.concurrent.CountDownLatch;
  *   <li>flush: one {@link InterruptSink#deliver(int)} per pending GSI, then answer any SYNC
  *       requests of the batch.</li>
  * </ol>
+ * One exception to "wait for events": while the route listener holds changes it could not
+ * apply (a refused {@code KVM_SET_GSI_ROUTING} or {@code KVM_IRQFD}) and the ring is idle, the
+ * loop retries them at most once a millisecond and naps {@link #ROUTE_RETRY_IDLE_NANOS} between
+ * looks at the ring, so new events wait at most that long in this failure mode.
  * Nothing in the loop allocates. Nothing escapes it: every throwable is caught, counted and
  * handed to the {@link FabricErrorHandler}.
  */
 public final class Dispatcher implements Runnable {
+    /** The nap between looks at the ring while idle with unapplied routes (see the class doc). */
+    static final long ROUTE_RETRY_IDLE_NANOS = 50_000L;
     private final RingBuffer<RingEvent> ring;
     private final Sequence sequence = new Sequence(RingBuffer.INITIAL_CURSOR_VALUE);
     private final SequenceBarrier barrier;
@@ -74,6 +81,15 @@ public final class Dispatcher implements Runnable {
         long next = sequence.get() + 1;
         try {
             while (true) {
+                if (hub.routesUnapplied() && barrier.getCursor() < next) {
+                    // Idle while the route listener has changes it could not apply (KVM refused
+                    // a routing table or an irqfd): keep retrying rather than wait for traffic
+                    // that may never come, since what a refused GSI delivered waits on its route.
+                    // Only this failure mode polls; a claimed-but-unpublished slot ends it.
+                    hub.retryRoutesIfDue();
+                    LockSupport.parkNanos(ROUTE_RETRY_IDLE_NANOS);
+                    continue;
+                }
                 long available;
                 try {
                     available = barrier.waitFor(next);

@@ -85,9 +85,10 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
     private final int[] dirty;
     private final boolean[] isDirty;
     private int dirtyCount;
-    /** When the last commit failed (System.nanoTime), for the retry back-off of hasPendingRoutes. */
-    private volatile long lastCommitFailureNanos;
-    /** Set when KVM_SET_GSI_ROUTING failed with changes staged; cleared by a successful commit. */
+    /**
+     * Set when a commit left staged changes unapplied (KVM_SET_GSI_ROUTING or a KVM_IRQFD
+     * failed); cleared by a commit that applies everything.
+     */
     private volatile boolean commitFailed;
 
     private final List<LevelIrqFd> levelLines = new ArrayList<>();
@@ -309,10 +310,12 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
         }
         // 1. Deassign irqfds whose route goes away or whose source is now masked.
         boolean[] deassignedNow = new boolean[n];
+        boolean[] retry = new boolean[n];
         for (int i = 0; i < n; i++) {
             int g = dirty[i];
             if (assigned[g] && (plan[i] < 0 || masked[g])) {
                 deassignedNow[i] = deassign(g);
+                retry[i] = !deassignedNow[i];
             }
         }
         // 2. One KVM_SET_GSI_ROUTING for the whole burst, if anything in the table changed.
@@ -357,7 +360,6 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
                     }
                 }
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.errno(), e);
-                lastCommitFailureNanos = System.nanoTime();
                 commitFailed = true;
                 return; // stays dirty: hasPendingRoutes() has the fabric call again
             }
@@ -383,24 +385,32 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             }
         }
         // 3. Only now that KVM has the routes: assign irqfds of routed, unmasked sources.
+        //    A KVM_IRQFD that failed (either way) keeps its GSI staged and is retried, like a
+        //    failed routing call: what the fabric delivers meanwhile waits in the eventfd.
+        int kept = 0;
         for (int i = 0; i < n; i++) {
             int g = dirty[i];
-            if (routed[g] && !masked[g] && !assigned[g]) {
-                assign(g);
+            if (routed[g] && !masked[g] && !assigned[g] && !assign(g)) {
+                retry[i] = true;
             }
-            isDirty[g] = false;
+            if (retry[i]) {
+                dirty[kept++] = g;
+            } else {
+                isDirty[g] = false;
+            }
         }
-        dirtyCount = 0;
+        dirtyCount = kept;
+        commitFailed = kept > 0;
     }
 
     /**
-     * True while a failed KVM_SET_GSI_ROUTING left changes unapplied, at most once a millisecond
-     * (a persistent failure costs one ioctl per ms, not one per dispatcher batch). What a vector
-     * signals meanwhile waits in its eventfd and is injected once its irqfd is assigned.
+     * True while a failed KVM_SET_GSI_ROUTING or KVM_IRQFD left changes unapplied. The fabric
+     * then calls {@link #commitRoutes()} again at most once a millisecond, also while idle. What
+     * a vector signals meanwhile waits in its eventfd and is injected once its irqfd is assigned.
      */
     @Override
     public boolean hasPendingRoutes() {
-        return commitFailed && System.nanoTime() - lastCommitFailureNanos > 1_000_000L;
+        return commitFailed;
     }
 
     // ---- level lines (in-kernel irqchip, resamplefd) -----------------------------------------
@@ -493,14 +503,16 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
         return fd;
     }
 
-    private void assign(int g) {
+    private boolean assign(int g) {
         try {
             vm.assignIrqFd(eventFds[g], kvmGsi[g]);
             assigned[g] = true;
             irqfdAssigns++;
             trace("IRQFD+ " + kvmGsi[g]);
+            return true;
         } catch (KvmException e) {
             report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, e.errno(), e);
+            return false;
         }
     }
 
@@ -570,6 +582,7 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             return;
         }
         closed = true;
+        commitFailed = false; // nothing is retried once closed
         if (resampler != null) {
             resampler.close();
         }

@@ -5,10 +5,16 @@ import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSourceGroup;
 import io.irqfabric.InterruptSourceType;
 import io.irqfabric.msi.MsixTable;
+import io.irqfabric.eventfd.EventFd;
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -188,6 +194,69 @@ class KvmMsiEndToEndTest {
             assertEquals(2, guest.handled(BASE_VECTOR + 1), "delivered exactly once");
             assertEquals(0, table.pbaRead(0, 8) & 0xF, "pending bit cleared");
             assertEquals(commits, routing.routingCommits(), "mask and unmask cost no KVM_SET_GSI_ROUTING");
+            assertEquals(0, fabric.counters().totalErrors());
+            assertNull(guest.failure());
+        }
+    }
+
+    /**
+     * KVM refuses the irqfd of a vector the guest unmasks (EBUSY: the test holds its eventfd
+     * bound to another, unrouted KVM GSI). The refusal is reported with the ioctl and errno and
+     * stays staged; with no further fabric traffic the dispatcher retries on its own once KVM
+     * accepts, and the vector's interrupts reach the guest again. (That an interrupt written
+     * while no irqfd is assigned waits in the eventfd and arrives on assign is shown by the
+     * masking tests above; here the test's own blocking irqfd would consume it.)
+     */
+    @Test
+    void anIrqfdKvmRefusedIsRetriedWhileIdleUntilKvmAcceptsIt() {
+        KvmAssumptions.assumeKvm("anIrqfdKvmRefusedIsRetriedWhileIdleUntilKvmAcceptsIt");
+        final int gsi = BASE_GSI;
+        final int vector = 0x58;
+        final int blockerKvmGsi = 1000; // no route: an irqfd on it injects nothing
+        List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+        try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(GSIS)
+                .errorHandler((kind, g, detail, cause) -> errors.add(cause)).boot();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(guest.sink())
+                     .routeListener(guest.routing()).build()) {
+            KvmRoutingManager routing = guest.routing();
+            MsixTable table = fabric.createMsixTable(gsi, 1);
+            table.tableWrite(0, 4, TestMsi.address(0));
+            table.tableWrite(4, 4, 0);
+            table.tableWrite(8, 4, vector);
+            table.tableWrite(12, 4, 0);
+            table.writeMessageControl(MsixTable.CONTROL_ENABLE);
+            fabric.sync();
+            assertTrue(routing.isIrqFdAssigned(gsi));
+            table.trigger(0);
+            assertTrue(guest.awaitHandled(vector, 1, WAIT_MS), "routed and delivered; failure=" + guest.failure());
+
+            table.tableWrite(12, 4, MsixTable.VECTOR_CONTROL_MASK); // mask: irqfd deassigned
+            fabric.sync();
+            assertFalse(routing.isIrqFdAssigned(gsi));
+            EventFd fd = routing.sink().eventFd(gsi);
+            assertNotNull(fd);
+            guest.vm().assignIrqFd(fd, blockerKvmGsi); // KVM now refuses a second irqfd on fd
+
+            table.tableWrite(12, 4, 0);                // unmask: KVM_IRQFD assign fails
+            fabric.sync();
+            assertFalse(routing.isIrqFdAssigned(gsi));
+            assertTrue(routing.hasPendingRoutes(), "the refused irqfd stays staged");
+            KvmException refused = (KvmException) errors.stream().filter(KvmException.class::isInstance)
+                    .findFirst().orElseThrow(() -> new AssertionError("the refusal was reported: " + errors));
+            assertEquals("KVM_IRQFD(assign)", refused.call());
+            assertEquals(16, refused.errno(), "EBUSY");
+
+            guest.vm().deassignIrqFd(fd, blockerKvmGsi);
+            // No fabric call from here on: the retry must come from the idle dispatcher.
+            long deadline = System.nanoTime() + WAIT_MS * 1_000_000L;
+            while (!routing.isIrqFdAssigned(gsi) && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertTrue(routing.isIrqFdAssigned(gsi), "retried without traffic once KVM accepts");
+            assertFalse(routing.hasPendingRoutes());
+
+            table.trigger(0);
+            assertTrue(guest.awaitHandled(vector, 2, WAIT_MS), "the vector delivers again");
             assertEquals(0, fabric.counters().totalErrors());
             assertNull(guest.failure());
         }
