@@ -44,7 +44,7 @@ class GuestTrafficStressTest {
     private long expectedInvalid;
 
     @ParameterizedTest
-    @ValueSource(longs = {0x5EED_0001L, 0x5EED_0002L, 0x5EED_0003L})
+    @ValueSource(longs = {0x5EED_0001L, 0x5EED_0002L, 0x5EED_0003L, 0x5EED_0004L, 0x5EED_0005L, 0xBADC0DEL})
     void randomGuestTrafficKeepsEveryInvariant(long seed) {
         rnd = new SplittableRandom(seed);
         f = ControllerFixture.withIoapic();

@@ -65,7 +65,8 @@ class CoverageStressTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
-        long[] seeds = {0x5EED_0001L, 0x5EED_0002L, 0xC0FFEEL};
+        long[] seeds = {0x5EED_0001L, 0x5EED_0002L, 0x5EED_0003L, 0x5EED_0004L, 0x5EED_0005L,
+                        0x5EED_0006L, 0x5EED_0007L, 0x5EED_0008L, 0xC0FFEEL, 0xFEEDL};
         for (Scenario s : Scenario.values()) {
             for (long seed : seeds) {
                 list.add(Arguments.of(s, seed));
@@ -232,7 +233,7 @@ class CoverageStressTest {
      * later event to flush it; with nothing else arriving, the per-round coverage wait fails.
      */
     @ParameterizedTest(name = "seed {0}")
-    @org.junit.jupiter.params.provider.ValueSource(longs = {11L, 12L, 13L})
+    @org.junit.jupiter.params.provider.ValueSource(longs = {11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L})
     void burstsOnAFullRingEachGetDeliveredWithoutFurtherTraffic(long seed) throws Exception {
         final int producers = 2;
         final int rounds = 3_000;
