@@ -11,7 +11,13 @@ public enum DispatcherWait {
      * costs one full core. Producers never make a syscall.
      */
     BUSY_SPIN,
-    /** Spin briefly, then {@link Thread#yield()} in a loop. Latency close to spinning; yields the core to others. */
+    /**
+     * Spin briefly, then {@link Thread#yield()} in a loop. Latency close to spinning while the
+     * machine has a free CPU. When the CPUs are oversubscribed, Linux's scheduler can hand a
+     * whole time slice (milliseconds) to another thread at each yield: measured here with two
+     * CPU hogs, a {@link InterruptFabric#sync()} round trip took ~3.9 ms against ~2 us for
+     * {@link #BUSY_SPIN} and {@link #PARKING}. Prefer those on a shared host.
+     */
     YIELDING,
     /**
      * Spin ~20 us, yield until ~100 us, then park. Idle costs nothing; the first assertion after

@@ -185,16 +185,8 @@ public final class ControllerPort {
         ReplySlot slot = replySlots.get();
         slot.arm();
         long seq = publish(type, target, a, b, slot, what);
-        int spins = 0;
-        while (slot.lvState() != ReplySlot.DONE) {
-            if (dispatcher.isTerminated() && slot.lvState() != ReplySlot.DONE && seq > dispatcher.finalSequence()) {
-                throw closedException(what);
-            }
-            if (++spins < 1_000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+        if (!slot.await(dispatcher, seq, ReplySlot.PARK_NANOS)) {
+            throw closedException(what);
         }
         return slot.value();
     }

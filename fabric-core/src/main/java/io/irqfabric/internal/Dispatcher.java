@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * Nothing in the loop allocates. Nothing escapes it: every throwable is caught, counted and
  * handed to the {@link FabricErrorHandler}.
  */
-public final class Dispatcher implements Runnable {
+public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     /** The nap between looks at the ring while idle with unapplied routes (see the class doc). */
     static final long ROUTE_RETRY_IDLE_NANOS = 50_000L;
     private final RingBuffer<RingEvent> ring;
@@ -229,6 +229,12 @@ public final class Dispatcher implements Runnable {
         } catch (Throwable ignored) {
             // The error handler must not stop the dispatcher; its own failure is dropped here.
         }
+    }
+
+    /** A request at {@code seq} is never answered once the loop ended before reaching it. */
+    @Override
+    public boolean abandoned(long seq) {
+        return terminated && seq > finalSequence;
     }
 
     /** @return true once the loop has exited (after SHUTDOWN and the final flush) */

@@ -1,6 +1,5 @@
 package io.irqfabric.controllers;
 
-import io.irqfabric.DispatcherWait;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.RedirectionEntry;
 import io.irqfabric.msi.MsiMessage;
@@ -35,7 +34,7 @@ class ControllerAllocationTest {
         Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(),
                 "per-thread allocation accounting is disabled in this JVM");
         try (ControllerFixture f = ControllerFixture.custom(
-                b -> b.ioapic(true).ringSize(ringSize).waitStrategy(DispatcherWait.YIELDING), s -> s)) {
+                b -> b.ioapic(true).ringSize(ringSize), s -> s)) { // the default PARKING dispatcher
             IoapicPort io = f.fabric.ioapic();
             ControllerFixture.writeEntry(io, 3, RedirectionEntry.of(0x30, 0, false, false, false, false, 0));
             ControllerFixture.writeEntry(io, 5, RedirectionEntry.of(0x35, 0, false, false, true, false, 0));

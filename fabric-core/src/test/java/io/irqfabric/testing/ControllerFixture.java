@@ -37,7 +37,7 @@ public final class ControllerFixture implements AutoCloseable {
         InterruptFabric.Builder b = InterruptFabric.builder()
                 .gsiCount(GSIS)
                 .ringSize(1024)
-                .waitStrategy(DispatcherWait.YIELDING)
+                .waitStrategy(DispatcherWait.PARKING) // the default; YIELDING round trips take scheduler slices when the CPUs are oversubscribed
                 .sink(wrap != null ? wrap.apply(sink) : sink)
                 .errorHandler((kind, gsi, detail, cause) -> errors.incrementAndGet(kind.ordinal()))
                 .routeListener(new RouteListener() {
