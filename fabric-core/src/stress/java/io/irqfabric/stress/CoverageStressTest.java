@@ -232,9 +232,20 @@ class CoverageStressTest {
      * silence. A record made just after the dispatcher's last drain would stay stuck with no
      * later event to flush it; with nothing else arriving, the per-round coverage wait fails.
      */
-    @ParameterizedTest(name = "seed {0}")
-    @org.junit.jupiter.params.provider.ValueSource(longs = {11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L})
-    void burstsOnAFullRingEachGetDeliveredWithoutFurtherTraffic(long seed) throws Exception {
+    /** Every dispatcher wait: a parking dispatcher adds "the record lands as it goes to sleep". */
+    static Stream<Arguments> burstCases() {
+        List<Arguments> list = new ArrayList<>();
+        for (DispatcherWait wait : DispatcherWait.values()) {
+            for (long seed = 11; seed <= 16; seed++) {
+                list.add(Arguments.of(wait, seed));
+            }
+        }
+        return list.stream();
+    }
+
+    @ParameterizedTest(name = "{0} seed {1}")
+    @MethodSource("burstCases")
+    void burstsOnAFullRingEachGetDeliveredWithoutFurtherTraffic(DispatcherWait wait, long seed) throws Exception {
         final int producers = 2;
         final int rounds = 3_000;
         final AtomicLong clock = new AtomicLong();
@@ -245,7 +256,7 @@ class CoverageStressTest {
                 return fds.deliver(gsi);
             };
             try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).ringSize(2)
-                    .waitStrategy(DispatcherWait.YIELDING).sink(timed).build()) {
+                    .waitStrategy(wait).sink(timed).build()) {
                 java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(producers + 1);
                 java.util.concurrent.CyclicBarrier done = new java.util.concurrent.CyclicBarrier(producers + 1);
                 AtomicLongArray newest = new AtomicLongArray(GSIS);
