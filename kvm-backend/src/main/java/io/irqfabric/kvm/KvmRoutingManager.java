@@ -314,8 +314,9 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
         for (int i = 0; i < n; i++) {
             int g = dirty[i];
             if (assigned[g] && (plan[i] < 0 || masked[g])) {
+                // A failed deassign is reported, not retried: KVM refuses one only for an fd
+                // that is no eventfd any more, and a removed route has no KVM GSI to name.
                 deassignedNow[i] = deassign(g);
-                retry[i] = !deassignedNow[i];
             }
         }
         // 2. One KVM_SET_GSI_ROUTING for the whole burst, if anything in the table changed.
@@ -385,8 +386,8 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             }
         }
         // 3. Only now that KVM has the routes: assign irqfds of routed, unmasked sources.
-        //    A KVM_IRQFD that failed (either way) keeps its GSI staged and is retried, like a
-        //    failed routing call: what the fabric delivers meanwhile waits in the eventfd.
+        //    A KVM_IRQFD assign that failed keeps its GSI staged and is retried, like a failed
+        //    routing call: what the fabric delivers meanwhile waits in the eventfd.
         int kept = 0;
         for (int i = 0; i < n; i++) {
             int g = dirty[i];
