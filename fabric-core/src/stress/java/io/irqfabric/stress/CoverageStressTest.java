@@ -227,11 +227,6 @@ class CoverageStressTest {
         }
     }
 
-    /**
-     * The ring-full race at its sharpest: many short bursts on a 2-slot ring, each followed by
-     * silence. A record made just after the dispatcher's last drain would stay stuck with no
-     * later event to flush it; with nothing else arriving, the per-round coverage wait fails.
-     */
     /** Every dispatcher wait: a parking dispatcher adds "the record lands as it goes to sleep". */
     static Stream<Arguments> burstCases() {
         List<Arguments> list = new ArrayList<>();
@@ -243,6 +238,11 @@ class CoverageStressTest {
         return list.stream();
     }
 
+    /**
+     * The ring-full race at its sharpest: many short bursts on a 2-slot ring, each followed by
+     * silence. A record made just after the dispatcher's last drain would stay stuck with no
+     * later event to flush it; with nothing else arriving, the per-round coverage wait fails.
+     */
     @ParameterizedTest(name = "{0} seed {1}")
     @MethodSource("burstCases")
     void burstsOnAFullRingEachGetDeliveredWithoutFurtherTraffic(DispatcherWait wait, long seed) throws Exception {
