@@ -5,6 +5,8 @@ import com.lmax.disruptor.RingBuffer;
 import io.irqfabric.FabricClosedException;
 import io.irqfabric.FabricStateException;
 
+import java.util.concurrent.locks.LockSupport;
+
 /**
  * How threads other than the dispatcher talk to it: publish an event, or publish a request and
  * wait for the dispatcher's answer in the calling thread's {@link ReplySlot}. Shared by
@@ -20,6 +22,8 @@ import io.irqfabric.FabricStateException;
 public final class ControllerPort {
     /** An offset no device window contains. */
     public static final long BAD_OFFSET = (1L << 40) - 1;
+    /** The nap of a request waiting for a ring slot after its spins and yields (see claimWaiting). */
+    static final long SLOT_NAP_NANOS = 20_000L;
 
     private final RingBuffer<RingEvent> ring;
     private final Dispatcher dispatcher;
@@ -131,10 +135,14 @@ public final class ControllerPort {
                 if (dispatcher.isTerminated()) {
                     throw closedException(what);
                 }
-                if (++spins < 1_000) {
+                // The same back-off as a reply wait (ReplySlot.await), but the dispatcher does
+                // not know who waits for a slot, so the park is a short timed nap.
+                if (++spins < ReplySlot.SPINS) {
                     Thread.onSpinWait();
-                } else {
+                } else if (spins < ReplySlot.SPINS + ReplySlot.YIELDS) {
                     Thread.yield();
+                } else {
+                    LockSupport.parkNanos(SLOT_NAP_NANOS);
                 }
             }
         }
