@@ -123,7 +123,7 @@ public final class ControllerPort {
      * @throws FabricStateException  if the ring is full and the caller is the dispatcher
      */
     private long claimWaiting(String what) {
-        int spins = 0;
+        int round = 0;
         while (true) {
             try {
                 return ring.tryNext();
@@ -137,10 +137,8 @@ public final class ControllerPort {
                 }
                 // The same back-off as a reply wait (ReplySlot.await), but the dispatcher does
                 // not know who waits for a slot, so the park is a short timed nap.
-                if (++spins < ReplySlot.SPINS) {
-                    Thread.onSpinWait();
-                } else if (spins < ReplySlot.SPINS + ReplySlot.YIELDS) {
-                    Thread.yield();
+                if (ReplySlot.spinOrYield(round)) {
+                    round++;
                 } else {
                     LockSupport.parkNanos(SLOT_NAP_NANOS);
                 }

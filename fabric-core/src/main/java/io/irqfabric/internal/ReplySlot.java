@@ -98,12 +98,8 @@ public final class ReplySlot {
             if (answerer.abandoned(seq) && lvState() != DONE) {
                 return false;
             }
-            if (round < SPINS) {
+            if (spinOrYield(round)) {
                 round++;
-                Thread.onSpinWait();
-            } else if (round < SPINS + YIELDS) {
-                round++;
-                Thread.yield();
             } else {
                 WAITER.setVolatile(this, Thread.currentThread());
                 if ((int) STATE.getVolatile(this) != DONE) {
@@ -113,6 +109,25 @@ public final class ReplySlot {
             }
         }
         return true;
+    }
+
+    /**
+     * The first two phases of the back-off every waiter for the dispatcher uses: spin
+     * ({@value #SPINS} rounds), then yield ({@value #YIELDS} rounds).
+     *
+     * @param round how many rounds the caller has waited so far (it stops counting at park time)
+     * @return true if this round spun or yielded; false once it is time to park
+     */
+    static boolean spinOrYield(int round) {
+        if (round < SPINS) {
+            Thread.onSpinWait();
+            return true;
+        }
+        if (round < SPINS + YIELDS) {
+            Thread.yield();
+            return true;
+        }
+        return false;
     }
 
     /** @return completions that found this slot's caller parked (a statistic, for tests) */

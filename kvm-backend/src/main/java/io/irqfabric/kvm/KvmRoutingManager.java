@@ -85,11 +85,6 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
     private final int[] dirty;
     private final boolean[] isDirty;
     private int dirtyCount;
-    /**
-     * Set when a commit left staged changes unapplied (KVM_SET_GSI_ROUTING or a KVM_IRQFD
-     * failed); cleared by a commit that applies everything.
-     */
-    private volatile boolean commitFailed;
 
     private final List<LevelIrqFd> levelLines = new ArrayList<>();
     private Resampler resampler;
@@ -361,10 +356,8 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
                     }
                 }
                 report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.errno(), e);
-                commitFailed = true;
                 return; // stays dirty: hasPendingRoutes() has the fabric call again
             }
-            commitFailed = false;
             routedCount = 0;
             for (int i = 0; i < n; i++) {
                 int g = dirty[i];
@@ -401,7 +394,6 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             }
         }
         dirtyCount = kept;
-        commitFailed = kept > 0;
     }
 
     /**
@@ -410,8 +402,9 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
      * a vector signals meanwhile waits in its eventfd and is injected once its irqfd is assigned.
      */
     @Override
-    public boolean hasPendingRoutes() {
-        return commitFailed;
+    public synchronized boolean hasPendingRoutes() {
+        // After a commit only what it could not apply stays staged; nothing is retried once closed.
+        return !closed && dirtyCount > 0;
     }
 
     // ---- level lines (in-kernel irqchip, resamplefd) -----------------------------------------
@@ -583,7 +576,6 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
             return;
         }
         closed = true;
-        commitFailed = false; // nothing is retried once closed
         if (resampler != null) {
             resampler.close();
         }
