@@ -467,6 +467,14 @@ public final class InterruptFabric implements AutoCloseable {
         return device;
     }
 
+    /**
+     * Test seam: the next {@code times} turns of the dispatcher loop throw {@code t}, as an error
+     * outside the loop's guards would (see {@link #failure()}).
+     */
+    void injectDispatcherFault(Throwable t, int times) {
+        dispatcher.injectFault(t, times);
+    }
+
     /** Test seam, see {@link #beforeOverflowRecord}. */
     void beforeOverflowRecord(Runnable hook) {
         this.beforeOverflowRecord = hook;

@@ -84,8 +84,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     /** The sequence of the SHUTDOWN event once handled, else -1. */
     private long shutdownAt = -1;
     private volatile Throwable failure;
-    /** Test seam: thrown at the top of every loop turn while set; null in production. */
+    /** Test seam: thrown at the top of a loop turn while set ({@link #faultsLeft} times); null in production. */
     private volatile Throwable faultInjection;
+    private int faultsLeft;
 
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private volatile boolean terminated;
@@ -153,6 +154,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         while (true) {
             Throwable injected = faultInjection;
             if (injected != null) {
+                if (--faultsLeft <= 0) {
+                    faultInjection = null;
+                }
                 throw injected;
             }
             if (handledUpTo > flushedUpTo) {
@@ -411,12 +415,15 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     }
 
     /**
-     * Test seam: while non-null, every loop turn throws it (an error outside the loop's guards).
+     * Test seam: the next {@code times} loop turns throw {@code t} (an error outside the loop's
+     * guards). Call it while the dispatcher is idle or before it runs.
      *
-     * @param t the error to throw, or null to stop
+     * @param t     the error to throw
+     * @param times how many turns throw it
      */
-    public void injectFault(Throwable t) {
-        this.faultInjection = t;
+    public void injectFault(Throwable t, int times) {
+        this.faultsLeft = times;
+        this.faultInjection = t; // volatile store after faultsLeft: the dispatcher reads it first
     }
 
     /** @return the GSI whose delivery the dispatcher is in right now, or -1 */
