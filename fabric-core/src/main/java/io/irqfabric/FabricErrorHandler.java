@@ -35,9 +35,9 @@ public interface FabricErrorHandler {
          */
         DISPATCHER_ERROR,
         /**
-         * The counters file was shrunk under the running fabric (its mapped write faulted); the
-         * fabric stopped writing it and goes on counting in memory ({@link InterruptFabric#counters()}).
-         * Reported once. Cause is the fault.
+         * A write to the counters file failed (a full disk, say); the fabric stopped writing it
+         * and goes on counting in memory ({@link InterruptFabric#counters()}). Reported once.
+         * Cause is the failure.
          */
         COUNTERS_FILE,
         /**

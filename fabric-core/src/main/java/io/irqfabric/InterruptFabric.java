@@ -124,11 +124,11 @@ public final class InterruptFabric implements AutoCloseable {
         this.counters = b.countersFile == null ? Counters.inMemory(gsiCount) : Counters.mapped(gsiCount, b.countersFile);
         final FabricErrorHandler handler = b.errorHandler;
         final java.nio.file.Path countersPath = b.countersFile;
-        counters.onMirrorFault(fault -> {
+        counters.onFileFailure(fault -> {
             try {
                 handler.onError(FabricErrorHandler.Kind.COUNTERS_FILE, -1, 0,
-                        new FabricStateException("counters file " + countersPath + " was shrunk under the running fabric; "
-                                + "counting goes on in memory (fabric.counters())", fault));
+                        new FabricStateException("cannot write the counters file " + countersPath + " (" + fault
+                                + "); counting goes on in memory (fabric.counters())", fault));
             } catch (Throwable ignored) {
                 // the error handler must not stop the dispatcher
             }
@@ -593,7 +593,7 @@ public final class InterruptFabric implements AutoCloseable {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
-        counters.close(); // the dispatcher has terminated: nobody writes the mapping any more
+        counters.close(); // the dispatcher has terminated: nobody else writes the counters any more
         LOG.log(System.Logger.Level.DEBUG, "irqfabric closed after {0} batches", dispatcher.batches());
     }
 

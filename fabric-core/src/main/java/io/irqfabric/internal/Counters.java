@@ -3,13 +3,10 @@ package io.irqfabric.internal;
 import io.irqfabric.FabricConfigException;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -29,12 +26,21 @@ import java.util.function.Consumer;
 
 /**
  * Per-GSI and fabric-wide counters, written by the dispatcher alone and read by anyone. The
- * authoritative copy is private direct memory; with a counters file, the dispatcher also copies
- * what changed into a memory-mapped file at the end of every batch, where another process reads
- * it (like Aeron's counters file read by AeronStat; see {@link io.irqfabric.CountersFile}). The
- * single writer stores with opaque mode (a plain store on x86, no fence); readers load opaquely
- * and may see values a batch old. In-process readers ({@link io.irqfabric.FabricCounters}) read
- * the private copy, so a file that another process truncates can never fault them.
+ * authoritative copy is private direct memory, stored with opaque mode by the single writer (a
+ * plain store on x86, no fence) and loaded opaquely by in-process readers
+ * ({@link io.irqfabric.FabricCounters}). With a counters file, the dispatcher also copies what
+ * changed into the file, where another process reads it (as AeronStat reads Aeron's counters;
+ * see {@link io.irqfabric.CountersFile}): with positional writes ({@code pwrite}), not a shared
+ * mapping, because a mapping faults (SIGBUS) when another process shrinks the file, and the JVM
+ * raises that fault asynchronously, at a point no handler can pin down. A write cannot fault: a
+ * shrunk file is written whole again by the next full copy.
+ *
+ * <p>When the dispatcher copies: at the end of a batch, if {@value #MIRROR_INTERVAL_NANOS} ns
+ * have passed since the last copy; at the end of a batch that answers a {@code sync()} or ends the
+ * fabric; and when it is about to wait for work with changes not yet copied. So the file lags the
+ * fabric by at most that interval while it is busy, and not at all once it is idle or synced. A
+ * copy writes the header and the span of changed GSI lines (one or two {@code pwrite}s), and the
+ * whole region once a second.
  *
  * <pre>
  *   offset   0 +--------------------------------------------------+
@@ -61,12 +67,13 @@ import java.util.function.Consumer;
  *
  * <h2>The file</h2>
  * Written like a careful daemon writes its state file: a new file is created owner-only (0600,
- * whatever the umask) beside the target under a random name, sized, filled with the header, and
- * renamed over the target in one atomic step, so a reader of an older file never sees it
+ * whatever the umask) beside the target under a random name, filled with the header and zeros,
+ * and renamed over the target in one atomic step, so a reader of an older file never sees it
  * truncated. A target that is a symbolic link, not a regular file, or owned by another user is
- * refused. If another process shrinks the file under the running fabric, the mapped write faults
- * ({@link InternalError}); the fabric then stops mirroring, reports it once and goes on counting
- * in memory. {@link #close()} unmaps the file.
+ * refused. A file another process shrinks is whole again after the next full copy; a file
+ * another process replaces is left to it (the fabric writes its own, now unlinked, file). If a
+ * write fails (a full disk), the fabric stops writing the file, reports it once and goes on
+ * counting in memory. {@link #close()} writes the final values and closes the file.
  *
  * <p>Plain Java (a VarHandle view of the buffer), not Agrona's {@code UnsafeBuffer}: Agrona 2.x
  * needs {@code --add-exports java.base/jdk.internal.misc} on every JVM that embeds the library,
@@ -120,30 +127,33 @@ public final class Counters {
     static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
+    /** The longest the file lags a busy fabric (see the class comment). */
+    public static final long MIRROR_INTERVAL_NANOS = 10_000_000L;
+    /** How often the whole region is written (heals a file someone shrank). */
+    static final long FULL_COPY_INTERVAL_NANOS = 1_000_000_000L;
+
     private final ByteBuffer buffer;
+    /** A view of {@link #buffer} whose position and limit each file write sets (no allocation). */
+    private final ByteBuffer writeView;
     private final int gsiCount;
     private final Path file;
-    /** The file mapping, or null (no file, or mirroring stopped after a fault). Dispatcher only. */
-    private MappedByteBuffer mirror;
-    /** GSIs changed since the last copy to the file. Dispatcher only. */
-    private final byte[] touched;
-    private final int[] touchedList;
-    private int touchedCount;
-    private Consumer<Throwable> onMirrorFault = t -> { };
-    private long lastHeartbeat;
+    /** The counters file, or null (no file, or writing stopped after a failure). Dispatcher only. */
+    private FileChannel channel;
+    /** Lowest and highest GSI changed since the last copy to the file (dispatcher only); low > high: none. */
+    private int changedLow = Integer.MAX_VALUE;
+    private int changedHigh = -1;
+    private long lastCopyNanos;
+    private long lastFullCopyNanos;
+    private Consumer<Throwable> onFileFailure = t -> { };
 
-    private Counters(int gsiCount, MappedByteBuffer mirror, Path file) {
+    private Counters(int gsiCount, FileChannel channel, Path file) {
         this.buffer = ByteBuffer.allocateDirect(bytesFor(gsiCount)).order(ByteOrder.nativeOrder());
+        this.writeView = buffer.duplicate();
         this.gsiCount = gsiCount;
         this.file = file;
-        this.touched = new byte[gsiCount];
-        this.touchedList = new int[gsiCount];
+        this.channel = channel;
         writeHeader(buffer, gsiCount);
-        if (mirror != null) {
-            mirror.order(ByteOrder.nativeOrder());
-            writeHeader(mirror, gsiCount);
-        }
-        this.mirror = mirror;
+        lastCopyNanos = lastFullCopyNanos = System.nanoTime();
     }
 
     private static void writeHeader(ByteBuffer b, int gsiCount) {
@@ -167,12 +177,13 @@ public final class Counters {
 
     /**
      * Creates the counters file (see the class comment: owner-only, atomically replacing an
-     * older file, refusing links, non-regular files and other users' files) and maps it.
+     * older file, refusing links, non-regular files and other users' files) and writes its
+     * header.
      *
      * @param gsiCount number of GSIs
      * @param file     the counters file
      * @return counters another process can read through {@link io.irqfabric.CountersFile}
-     * @throws FabricConfigException if the file cannot be created, is refused or cannot be mapped
+     * @throws FabricConfigException if the file cannot be created or is refused
      */
     public static Counters mapped(int gsiCount, Path file) {
         Path target = file.toAbsolutePath();
@@ -181,20 +192,18 @@ public final class Counters {
             throw new FabricConfigException("counters file " + file + ": directory " + dir + " does not exist");
         }
         Path tmp = null;
+        FileChannel ch = null;
         try {
             tmp = createOwnerOnly(dir, target.getFileName().toString());
             UserPrincipal me = Files.getOwner(tmp, LinkOption.NOFOLLOW_LINKS);
             checkReplaceable(target, me);
-            MappedByteBuffer map;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS)) {
-                // The mapping stays valid after the channel is closed.
-                map = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytesFor(gsiCount));
-            }
-            Counters c = new Counters(gsiCount, map, target);
+            ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            Counters c = new Counters(gsiCount, ch, target);
+            c.copyToFile(true); // the whole region, before a reader can see the file
             // Atomic replace: a reader of the old file keeps its (old, complete) file.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
+            ch = null;
             return c;
         } catch (IOException | RuntimeException e) {
             if (e instanceof FabricConfigException) {
@@ -202,11 +211,18 @@ public final class Counters {
             }
             throw new FabricConfigException("cannot create the counters file " + file + ": " + e, e);
         } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing written that matters
+                }
+            }
             if (tmp != null) {
                 try {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
-                    // best effort: the temporary file is owner-only and empty of secrets
+                    // best effort: the temporary file is owner-only and holds only zeros
                 }
             }
         }
@@ -286,11 +302,11 @@ public final class Counters {
     }
 
     /**
-     * @param handler told once, on the dispatcher thread, when writing the file faulted and
-     *                mirroring stopped
+     * @param handler told once, on the dispatcher thread, when a write to the file failed and
+     *                writing it stopped
      */
-    public void onMirrorFault(Consumer<Throwable> handler) {
-        this.onMirrorFault = handler;
+    public void onFileFailure(Consumer<Throwable> handler) {
+        this.onFileFailure = handler;
     }
 
     /**
@@ -303,9 +319,11 @@ public final class Counters {
     public void add(int gsi, int field, long delta) {
         int off = offset(gsi, field);
         LONGS.setOpaque(buffer, off, (long) LONGS.get(buffer, off) + delta);
-        if (touched[gsi] == 0) {
-            touched[gsi] = 1;
-            touchedList[touchedCount++] = gsi;
+        if (gsi < changedLow) {
+            changedLow = gsi;
+        }
+        if (gsi > changedHigh) {
+            changedHigh = gsi;
         }
     }
 
@@ -341,8 +359,8 @@ public final class Counters {
     }
 
     /**
-     * Records the fabric's state in the header (private copy and file). Any thread; the file
-     * copy is written only by the dispatcher's next {@link #publish()}.
+     * Records the fabric's state in the header. Any thread; the file has it after the next copy
+     * (the dispatcher's, or {@link #close()}).
      *
      * @param state one of the STATE_ constants
      */
@@ -351,113 +369,93 @@ public final class Counters {
     }
 
     /**
-     * Dispatcher only: copies what changed since the last call (and the header's heartbeat and
-     * fabric-wide counters) to the counters file. A fault (the file was shrunk under the
-     * mapping) stops mirroring for good and is reported once through {@link #onMirrorFault}.
+     * Dispatcher only, at the end of a batch: copies what changed to the file if the interval
+     * has passed or {@code now} is asked for (a sync or the end of the fabric).
+     *
+     * @param now copy whatever the interval
      */
-    public void publish() {
-        MappedByteBuffer m = mirror;
-        int n = touchedCount;
-        if (m == null) {
-            for (int i = 0; i < n; i++) {
-                touched[touchedList[i]] = 0;
-            }
-            touchedCount = 0;
+    public void endOfBatch(boolean now) {
+        if (channel == null) {
             return;
         }
+        long t = System.nanoTime();
+        if (now || t - lastCopyNanos >= MIRROR_INTERVAL_NANOS) {
+            copyToFile(t - lastFullCopyNanos >= FULL_COPY_INTERVAL_NANOS);
+        }
+    }
+
+    /** Dispatcher only, before it waits for work: copies changes not yet in the file. */
+    public void beforeIdle() {
+        if (channel != null && changedLow <= changedHigh) {
+            copyToFile(System.nanoTime() - lastFullCopyNanos >= FULL_COPY_INTERVAL_NANOS);
+        }
+    }
+
+    private void copyToFile(boolean full) {
+        FileChannel ch = channel;
+        long t = System.nanoTime();
+        lastCopyNanos = t;
+        LONGS.setOpaque(buffer, HEARTBEAT_OFFSET, System.currentTimeMillis());
+        int headerEnd = HEADER_BYTES;
+        int lo;
+        int hi;
+        if (full) {
+            lastFullCopyNanos = t;
+            lo = headerEnd;
+            hi = buffer.capacity();
+        } else if (changedLow <= changedHigh) {
+            lo = offset(changedLow, 0);
+            hi = offset(changedHigh, 0) + STRIDE * Long.BYTES;
+        } else {
+            lo = hi = headerEnd;
+        }
+        changedLow = Integer.MAX_VALUE;
+        changedHigh = -1;
         try {
-            for (int i = 0; i < n; i++) {
-                int gsi = touchedList[i];
-                touched[gsi] = 0;
-                int base = offset(gsi, 0);
-                for (int f = 0; f < OVERFLOW_DRAINED + 1; f++) {
-                    int off = base + f * Long.BYTES;
-                    LONGS.setOpaque(m, off, (long) LONGS.getOpaque(buffer, off));
-                }
+            if (lo - headerEnd <= 4096) {
+                write(ch, 0, hi); // header and lines in one write
+            } else {
+                write(ch, lo, hi);
+                write(ch, 0, headerEnd);
             }
-            touchedCount = 0;
-            for (int off = GUEST_ACCESS_ERRORS_OFFSET; off <= STRAY_INTERRUPTS_OFFSET; off += Long.BYTES) {
-                LONGS.setOpaque(m, off, (long) LONGS.getOpaque(buffer, off));
+        } catch (IOException | RuntimeException e) {
+            channel = null;
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // already failing
             }
-            INTS.setOpaque(m, STATE_OFFSET, (int) INTS.getOpaque(buffer, STATE_OFFSET));
-            long now = System.currentTimeMillis();
-            if (now != lastHeartbeat) {
-                lastHeartbeat = now;
-                LONGS.setOpaque(m, HEARTBEAT_OFFSET, now);
-            }
-        } catch (InternalError fault) {
-            mirrorFaulted(fault);
+            onFileFailure.accept(e);
         }
     }
 
-    /**
-     * Dispatcher only: called with an error that escaped the dispatcher loop. The fault of a
-     * mapped write may surface after the write that caused it (HotSpot raises it asynchronously),
-     * so the loop's last-resort handler asks here whether it was the file's.
-     *
-     * @param t the error
-     * @return true if it was taken as a fault of the counters file (mirroring is now off)
-     */
-    public boolean absorbFault(Throwable t) {
-        if (mirror != null && t instanceof InternalError) {
-            mirrorFaulted(t);
-            return true;
+    private void write(FileChannel ch, int from, int to) throws IOException {
+        ByteBuffer v = writeView;
+        v.limit(to).position(from);
+        long pos = from;
+        while (v.hasRemaining()) {
+            pos += ch.write(v, pos);
         }
-        return false;
-    }
-
-    private void mirrorFaulted(Throwable fault) {
-        mirror = null; // the mapping is left to the GC: unmapping a region that just faulted gains nothing
-        for (int i = 0; i < touchedCount; i++) {
-            touched[touchedList[i]] = 0;
-        }
-        touchedCount = 0;
-        onMirrorFault.accept(fault);
     }
 
     /** @return true while the counters file is being written */
-    public boolean mirroring() {
-        return mirror != null;
+    public boolean writingFile() {
+        return channel != null;
     }
 
     /**
-     * Unmaps the counters file (its last values stay in it). Only once no thread writes it: the
-     * dispatcher has terminated.
+     * Writes the final values to the file and closes it. Only once no thread writes the
+     * counters any more: the dispatcher has terminated.
      */
     public void close() {
-        MappedByteBuffer m = mirror;
-        mirror = null;
-        if (m != null) {
-            Unmapper.unmap(m);
-        }
-    }
-
-    /** Releases a mapping now rather than at garbage collection (sun.misc.Unsafe.invokeCleaner). */
-    private static final class Unmapper {
-        private static final MethodHandle INVOKE_CLEANER = find();
-
-        private static MethodHandle find() {
+        FileChannel ch = channel;
+        if (ch != null) {
+            copyToFile(true);
+            channel = null;
             try {
-                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-                java.lang.reflect.Field f = unsafeClass.getDeclaredField("theUnsafe");
-                f.setAccessible(true);
-                Object unsafe = f.get(null);
-                return MethodHandles.lookup()
-                        .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
-                        .bindTo(unsafe);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                return null; // left to the GC
-            }
-        }
-
-        static void unmap(MappedByteBuffer m) {
-            if (INVOKE_CLEANER == null) {
-                return;
-            }
-            try {
-                INVOKE_CLEANER.invokeExact((ByteBuffer) m);
-            } catch (Throwable ignored) {
-                // left to the GC
+                ch.close();
+            } catch (IOException ignored) {
+                // the values are written; nothing else to lose
             }
         }
     }

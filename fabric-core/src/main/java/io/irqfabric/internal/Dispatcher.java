@@ -181,6 +181,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
                 LockSupport.parkNanos(ROUTE_RETRY_IDLE_NANOS);
                 continue;
             }
+            if (barrier.getCursor() < next) {
+                counters.beforeIdle(); // the counters file catches up before the dispatcher waits
+            }
             long available;
             try {
                 available = barrier.waitFor(next);
@@ -228,9 +231,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     /** After an error escaped the loop's guards: classify, count and report it. */
     private void recover(Throwable t) {
         counters.addGlobal(Counters.DISPATCHER_ERRORS_OFFSET, 1);
-        if (!counters.absorbFault(t)) {
-            errorHandlerSafe(FabricErrorHandler.Kind.DISPATCHER_ERROR, -1, failuresWithoutProgress, t);
-        }
+        errorHandlerSafe(FabricErrorHandler.Kind.DISPATCHER_ERROR, -1, failuresWithoutProgress, t);
     }
 
     /**
@@ -354,7 +355,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, -1, 0, t);
         }
         hub.foldRejectedOffRing();
-        counters.publish();
+        counters.endOfBatch(syncCount > 0 || finalDrain);
         for (int i = 0; i < syncCount; i++) {
             syncReplies[i].complete(0);
             syncReplies[i] = null;
