@@ -214,7 +214,15 @@ public final class CountersFile implements AutoCloseable {
      * @return accepted assertions taken in by the dispatcher (ring plus drained overflow records)
      */
     public long asserted(int gsi) {
-        return get(gsi, Counters.ASSERTED) + get(gsi, Counters.OVERFLOW_DRAINED);
+        return get(gsi, Counters.ASSERTED) + get(gsi, Counters.OVERFLOW_DRAINED) + get(gsi, Counters.SOURCE_COALESCED);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return accepted assertions coalesced at the source into an event already in the ring
+     */
+    public long coalescedAtSource(int gsi) {
+        return get(gsi, Counters.SOURCE_COALESCED);
     }
 
     /**

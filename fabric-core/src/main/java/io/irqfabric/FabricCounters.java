@@ -3,14 +3,16 @@ package io.irqfabric;
 import io.irqfabric.internal.ControllerHub;
 import io.irqfabric.internal.Counters;
 import io.irqfabric.internal.OverflowLog;
+import io.irqfabric.internal.ProducerStates;
 
 /**
  * Live per-GSI counters, readable from any thread while the fabric runs. Values may lag the
  * dispatcher by a few batches; after {@link InterruptFabric#close()} they are final.
  *
  * <ul>
- *   <li>asserted: accepted assertions the dispatcher has taken in (through the ring, plus
- *       overflow records it has drained);</li>
+ *   <li>asserted: accepted assertions: those the dispatcher has taken in (ring events and
+ *       overflow records it has drained) and those coalesced at the source into an event
+ *       already in the ring ({@link #coalescedAtSource(int)});</li>
  *   <li>delivered: deliveries the sink accepted;</li>
  *   <li>coalesced: assertions that rode on another's delivery
  *       ({@code asserted - delivered - errors}, never negative);</li>
@@ -29,11 +31,13 @@ public final class FabricCounters {
     private final Counters counters;
     private final OverflowLog overflow;
     private final ControllerHub hub;
+    private final ProducerStates producers;
 
-    FabricCounters(Counters counters, OverflowLog overflow, ControllerHub hub) {
+    FabricCounters(Counters counters, OverflowLog overflow, ControllerHub hub, ProducerStates producers) {
         this.counters = counters;
         this.overflow = overflow;
         this.hub = hub;
+        this.producers = producers;
     }
 
     /**
@@ -67,7 +71,17 @@ public final class FabricCounters {
      * @return accepted assertions
      */
     public long asserted(int gsi) {
-        return counters.get(gsi, Counters.ASSERTED) + counters.get(gsi, Counters.OVERFLOW_DRAINED);
+        return counters.get(gsi, Counters.ASSERTED) + counters.get(gsi, Counters.OVERFLOW_DRAINED) + producers.coalesced(gsi);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return accepted assertions that rode on an event already in the ring (coalesced at the
+     *         source, no slot claimed); counted per producer thread, exact for the calling thread
+     *         and for threads whose writes it has seen (joined, or synchronized with)
+     */
+    public long coalescedAtSource(int gsi) {
+        return producers.coalesced(gsi);
     }
 
     /**
@@ -96,7 +110,7 @@ public final class FabricCounters {
 
     /**
      * @param gsi the GSI
-     * @return assertions merged into another assertion's delivery
+     * @return assertions merged into another assertion's delivery (at the source or in a batch)
      */
     public long coalesced(int gsi) {
         return Math.max(0, asserted(gsi) - delivered(gsi) - errors(gsi));

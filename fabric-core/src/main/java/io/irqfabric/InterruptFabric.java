@@ -10,6 +10,8 @@ import io.irqfabric.internal.ControllerPort;
 import io.irqfabric.internal.Counters;
 import io.irqfabric.internal.Dispatcher;
 import io.irqfabric.internal.GuestDevice;
+import io.irqfabric.internal.InFlight;
+import io.irqfabric.internal.ProducerStates;
 import io.irqfabric.internal.IoapicController;
 import io.irqfabric.internal.MsiController;
 import io.irqfabric.internal.MsixController;
@@ -108,12 +110,6 @@ public final class InterruptFabric implements AutoCloseable {
     private final IoapicController ioapic;
     /** GSIs below this are IOAPIC pins (24 with an IOAPIC, else 0): trigger() pulses them. */
     private final int ioapicPins;
-    /**
-     * Test seam: run between a failed claim and the overflow record, so a test can make the
-     * dispatcher finish its batch (and its drain) inside that window deterministically. Read
-     * only on the ring-full path; null in production.
-     */
-    private volatile Runnable beforeOverflowRecord;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
@@ -134,9 +130,12 @@ public final class InterruptFabric implements AutoCloseable {
             }
         });
         this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener, b.resampleListener);
-        this.publicCounters = new FabricCounters(counters, overflow, hub);
-        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed);
-        this.port = new ControllerPort(ring, dispatcher, closed);
+        InFlight inFlight = new InFlight(gsiCount);
+        ProducerStates producers = new ProducerStates(gsiCount);
+        counters.sourceCoalesced(producers);
+        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed, inFlight);
+        this.port = new ControllerPort(ring, dispatcher, closed, overflow, inFlight, producers);
+        this.publicCounters = new FabricCounters(counters, overflow, hub, producers);
         if (b.ioapic) {
             if (gsiCount < IoapicPort.PINS) {
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
@@ -220,54 +219,17 @@ public final class InterruptFabric implements AutoCloseable {
      * @throws FabricClosedException if the fabric was closed before it accepted the assertion
      */
     public void trigger(int gsi) {
-        if (closed.lv() != 0) {
-            throw port.closedException("trigger(" + gsi + ")");
-        }
         if (gsi < 0 || gsi >= gsiCount) {
+            if (closed.lv() != 0) {
+                throw port.closedException("trigger(" + gsi + ")");
+            }
             throw unknownGsi(gsi);
         }
         if (gsi < ioapicPins) {
             ioapic.pulse(gsi);
             return;
         }
-        final RingBuffer<RingEvent> rb = ring;
-        long seq;
-        try {
-            seq = rb.tryNext();
-        } catch (InsufficientCapacityException full) {
-            triggerOverflow(gsi);
-            return;
-        }
-        RingEvent e = rb.get(seq);
-        e.type = RingEvent.TRIGGER;
-        e.target = gsi;
-        rb.publish(seq);
-        if (closed.lv() != 0) {
-            port.confirmAfterClose(seq, "trigger(" + gsi + ")");
-        }
-    }
-
-    private void triggerOverflow(int gsi) {
-        Runnable hook = beforeOverflowRecord;
-        if (hook != null) {
-            hook.run();
-        }
-        long ticket = overflow.record(gsi, overflow.fenced(gsi) ? ring.getCursor() : -1L);
-        final RingBuffer<RingEvent> rb = ring;
-        try {
-            long seq = rb.tryNext();
-            RingEvent e = rb.get(seq);
-            e.type = RingEvent.OVERFLOW;
-            rb.publish(seq);
-        } catch (InsufficientCapacityException stillFull) {
-            // The dispatcher holds unreleased events: a drain after this record is certain.
-        }
-        if (closed.lv() != 0) {
-            port.awaitDispatcherTermination();
-            if (!overflow.consumedAtLeast(gsi, ticket)) {
-                throw port.closedException("trigger(" + gsi + ")");
-            }
-        }
+        port.trigger(gsi);
     }
 
     /**
@@ -371,7 +333,7 @@ public final class InterruptFabric implements AutoCloseable {
         }
         int rid = requesterId(devfn, busRange);
         return attach(baseGsi, vectors, "MSI-X table",
-                new MsixController(hub, port, this, baseGsi, vectors, rid, busRange));
+                new MsixController(hub, port, baseGsi, vectors, rid, busRange));
     }
 
     /**
@@ -407,7 +369,7 @@ public final class InterruptFabric implements AutoCloseable {
         }
         int rid = requesterId(devfn, busRange);
         return attach(baseGsi, vectors, "MSI capability",
-                new MsiController(hub, port, this, baseGsi, vectors, rid, busRange));
+                new MsiController(hub, port, baseGsi, vectors, rid, busRange));
     }
 
     /**
@@ -420,7 +382,7 @@ public final class InterruptFabric implements AutoCloseable {
      * @throws FabricClosedException if the fabric is closed
      */
     public VirtioMmioInterrupt createVirtioMmio(int gsi) {
-        return attach(gsi, 1, "virtio-MMIO interrupt", new VirtioMmioController(hub, port, this, gsi));
+        return attach(gsi, 1, "virtio-MMIO interrupt", new VirtioMmioController(hub, port, gsi));
     }
 
     /**
@@ -475,9 +437,12 @@ public final class InterruptFabric implements AutoCloseable {
         dispatcher.injectFault(t, times);
     }
 
-    /** Test seam, see {@link #beforeOverflowRecord}. */
+    /**
+     * Test seam: run between a failed claim and the overflow record, so a test can make the
+     * dispatcher finish its batch (and its drain) inside that window deterministically.
+     */
     void beforeOverflowRecord(Runnable hook) {
-        this.beforeOverflowRecord = hook;
+        port.beforeOverflowRecord(hook);
     }
 
     /** @return the number of GSIs this fabric serves ({@code 0..gsiCount()-1}) */

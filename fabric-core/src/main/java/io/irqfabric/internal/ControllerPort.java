@@ -30,12 +30,111 @@ public final class ControllerPort {
     private final RingBuffer<RingEvent> ring;
     private final Dispatcher dispatcher;
     private final PaddedInt closed;
+    private final OverflowLog overflow;
+    private final InFlight inFlight;
+    private final ProducerStates producers;
     private final ThreadLocal<ReplySlot> replySlots = ThreadLocal.withInitial(ReplySlot::new);
+    /**
+     * Test seam: run between a failed claim and the overflow record, so a test can make the
+     * dispatcher finish its batch (and its drain) inside that window deterministically. Read
+     * only on the ring-full path; null in production.
+     */
+    private volatile Runnable beforeOverflowRecord;
 
-    public ControllerPort(RingBuffer<RingEvent> ring, Dispatcher dispatcher, PaddedInt closed) {
+    public ControllerPort(RingBuffer<RingEvent> ring, Dispatcher dispatcher, PaddedInt closed, OverflowLog overflow,
+                          InFlight inFlight, ProducerStates producers) {
         this.ring = ring;
         this.dispatcher = dispatcher;
         this.closed = closed;
+        this.overflow = overflow;
+        this.inFlight = inFlight;
+        this.producers = producers;
+    }
+
+    /**
+     * Asserts an edge on {@code gsi}: the producer protocol, for the facade and every controller.
+     * Any thread; no allocation, no lock, no syscall (a PARKING dispatcher's unpark aside).
+     *
+     * <ol>
+     *   <li>Refuse if the fabric is not running.</li>
+     *   <li><b>Coalesce at the source:</b> if {@code gsi} has a TRIGGER event in the ring that the
+     *       dispatcher has not taken ({@link InFlight}), and, for a controller-owned GSI, that
+     *       event comes after every controller event this thread published (so it is judged
+     *       against the state those events set), the assertion rides on it: no slot is claimed.
+     *       The state is read again after the in-flight word, and if the fabric stopped meanwhile
+     *       the assertion is accepted only if that event was handled.</li>
+     *   <li>Else claim a slot ({@code tryNext}), write the event, store the in-flight word,
+     *       publish; if the ring is full, record the assertion in the overflow log instead (with
+     *       its fence for controller-owned GSIs, {@link RingFence}) and try once more to publish
+     *       an OVERFLOW nudge.</li>
+     *   <li>If the fabric stopped after the claim or record, wait for the dispatcher's end and
+     *       refuse the assertion unless it was handled.</li>
+     * </ol>
+     * The ordering argument is in ARCHITECTURE.md, "Coalescing at the source".
+     *
+     * @param gsi the GSI, already checked to be in range
+     * @throws FabricClosedException if the fabric closed before accepting the assertion
+     * @throws FabricFailedException if the fabric failed before accepting the assertion
+     */
+    public void trigger(int gsi) {
+        if (closed.lv() != 0) {
+            throw closedException("trigger(" + gsi + ")");
+        }
+        long f = inFlight.lv(gsi);
+        if (f >= 0) {
+            ProducerStates.State me = producers.current();
+            if (!overflow.fenced(gsi) || f > me.lastOrdered) {
+                if (closed.lv() != 0) {
+                    confirmAfterClose(f, "trigger(" + gsi + ")");
+                }
+                me.countCoalesced(gsi);
+                return;
+            }
+        }
+        final RingBuffer<RingEvent> rb = ring;
+        long seq;
+        try {
+            seq = rb.tryNext();
+        } catch (InsufficientCapacityException full) {
+            triggerOverflow(gsi);
+            return;
+        }
+        RingEvent e = rb.get(seq);
+        e.type = RingEvent.TRIGGER;
+        e.target = gsi;
+        inFlight.so(gsi, seq); // before the publish: the dispatcher that takes the event sees it
+        rb.publish(seq);
+        if (closed.lv() != 0) {
+            confirmAfterClose(seq, "trigger(" + gsi + ")");
+        }
+    }
+
+    private void triggerOverflow(int gsi) {
+        Runnable hook = beforeOverflowRecord;
+        if (hook != null) {
+            hook.run();
+        }
+        long ticket = overflow.record(gsi, overflow.fenced(gsi) ? ring.getCursor() : -1L);
+        final RingBuffer<RingEvent> rb = ring;
+        try {
+            long seq = rb.tryNext();
+            RingEvent e = rb.get(seq);
+            e.type = RingEvent.OVERFLOW;
+            rb.publish(seq);
+        } catch (InsufficientCapacityException stillFull) {
+            // The dispatcher holds unreleased events: a drain after this record is certain.
+        }
+        if (closed.lv() != 0) {
+            awaitDispatcherTermination();
+            if (!overflow.consumedAtLeast(gsi, ticket)) {
+                throw closedException("trigger(" + gsi + ")");
+            }
+        }
+    }
+
+    /** Test seam, see {@link #beforeOverflowRecord}. */
+    public void beforeOverflowRecord(Runnable hook) {
+        this.beforeOverflowRecord = hook;
     }
 
     /**
@@ -169,6 +268,7 @@ public final class ControllerPort {
         e.a = a;
         e.b = b;
         e.reply = reply;
+        producers.current().ordered(seq); // a later trigger of this thread coalesces only after it
         ring.publish(seq);
         return seq;
     }
@@ -221,6 +321,7 @@ public final class ControllerPort {
         e.type = type;
         e.target = target;
         e.a = a;
+        producers.current().ordered(seq);
         ring.publish(seq);
         return seq;
     }

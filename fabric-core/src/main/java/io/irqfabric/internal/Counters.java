@@ -59,7 +59,8 @@ import java.util.function.Consumer;
  *           96 | reserved to 128                                  |
  *   offset 128 +--------------------------------------------------+
  *              | GSI 0: [ASSERTED][DELIVERED][ERRORS][MASKED]     |  one 64-byte line per GSI:
- *              |        [OVERFLOW_DRAINED][3 spare]               |  no line holds two GSIs'
+ *              |        [OVERFLOW_DRAINED][SOURCE_COALESCED]      |  no line holds two GSIs'
+ *              |        [2 spare]                                 |
  *              | GSI 1: ...                                       |  counters
  * </pre>
  * All values in the machine's native byte order (the file is read on the host that wrote it).
@@ -92,6 +93,11 @@ public final class Counters {
     public static final int MASKED = 3;
     /** Overflow-log records the dispatcher drained (accepted assertions that took the ring-full path). */
     public static final int OVERFLOW_DRAINED = 4;
+    /**
+     * Assertions coalesced at the source (counted per producer thread; in the file, the sum the
+     * dispatcher last copied; in private memory, unused).
+     */
+    public static final int SOURCE_COALESCED = 5;
 
     /** "IRQFSTAT" read as a little-endian long. */
     public static final long MAGIC = 0x5441_5453_4651_5249L;
@@ -145,6 +151,7 @@ public final class Counters {
     private long lastCopyNanos;
     private long lastFullCopyNanos;
     private Consumer<Throwable> onFileFailure = t -> { };
+    private ProducerStates producers;
 
     private Counters(int gsiCount, FileChannel channel, Path file) {
         this.buffer = ByteBuffer.allocateDirect(bytesFor(gsiCount)).order(ByteOrder.nativeOrder());
@@ -302,6 +309,14 @@ public final class Counters {
     }
 
     /**
+     * @param states where producers count assertions coalesced at the source; each copy to the
+     *               file writes their sums
+     */
+    public void sourceCoalesced(ProducerStates states) {
+        this.producers = states;
+    }
+
+    /**
      * @param handler told once, on the dispatcher thread, when a write to the file failed and
      *                writing it stopped
      */
@@ -380,7 +395,8 @@ public final class Counters {
         }
         long t = System.nanoTime();
         if (now || t - lastCopyNanos >= MIRROR_INTERVAL_NANOS) {
-            copyToFile(t - lastFullCopyNanos >= FULL_COPY_INTERVAL_NANOS);
+            // A sync or the end copies everything: source-coalesced counts change without events.
+            copyToFile(now || t - lastFullCopyNanos >= FULL_COPY_INTERVAL_NANOS);
         }
     }
 
@@ -411,6 +427,11 @@ public final class Counters {
         }
         changedLow = Integer.MAX_VALUE;
         changedHigh = -1;
+        if (producers != null && hi > lo) {
+            for (int g = (lo - HEADER_BYTES) / (STRIDE * Long.BYTES), end = (hi - HEADER_BYTES) / (STRIDE * Long.BYTES); g < end; g++) {
+                LONGS.setOpaque(buffer, offset(g, SOURCE_COALESCED), producers.coalesced(g));
+            }
+        }
         try {
             if (lo - headerEnd <= 4096) {
                 write(ch, 0, hi); // header and lines in one write

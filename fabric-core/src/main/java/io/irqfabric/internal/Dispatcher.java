@@ -57,6 +57,16 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private final PendingSet pending;
     /** Blocked GSIs whose overflow records wait for their fence (see endOfBatch). */
     private final PendingSet deferred;
+    /** GSIs delivered in the previous flush: the stormers, written after the quiet ones. */
+    private final PendingSet lastFlush;
+    /** GSIs written (or gated) so far in the current flush. */
+    private final PendingSet flushed;
+    /** GSIs re-asserted mid-flush after their write: delivered by the next flush. */
+    private final PendingSet carry;
+    /** Per-GSI in-flight words of source coalescing. */
+    private final InFlight inFlight;
+    /** Writes of stormers between two looks at the ring during a flush. */
+    static final int PEEK_EVERY = 8;
     private final OverflowLog overflow;
     private final InterruptSink sink;
     private final Counters counters;
@@ -95,7 +105,8 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private long batches;
 
     public Dispatcher(RingBuffer<RingEvent> ring, OverflowLog overflow, InterruptSink sink,
-                      Counters counters, FabricErrorHandler errorHandler, ControllerHub hub, PaddedInt state) {
+                      Counters counters, FabricErrorHandler errorHandler, ControllerHub hub, PaddedInt state,
+                      InFlight inFlight) {
         this.ring = ring;
         this.state = state;
         this.overflow = overflow;
@@ -104,6 +115,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         this.errorHandler = errorHandler;
         this.pending = new PendingSet(counters.gsiCount());
         this.deferred = new PendingSet(counters.gsiCount());
+        this.lastFlush = new PendingSet(counters.gsiCount());
+        this.flushed = new PendingSet(counters.gsiCount());
+        this.carry = new PendingSet(counters.gsiCount());
+        this.inFlight = inFlight;
         this.hub = hub;
         this.gate = hub.gate();
         hub.bind(pending);
@@ -159,8 +174,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
                 }
                 throw injected;
             }
-            if (handledUpTo > flushedUpTo) {
-                // An error interrupted a batch: release and flush what was handled.
+            while (handledUpTo > flushedUpTo) {
+                // Events were handled but not flushed: an error interrupted a batch, or a flush
+                // took TRIGGERs while it looked at the ring (peek). Release and flush them; that
+                // flush may take more, hence the loop.
                 boolean wasShutdown = handledUpTo == shutdownAt;
                 finishBatch(wasShutdown, handledUpTo);
                 if (wasShutdown) {
@@ -198,7 +215,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
                 continue; // a wait strategy returns early on an interrupt: the loop top clears it
             }
             for (long s = next; s <= available; s++) {
-                boolean isShutdown = handle(ring.get(s));
+                boolean isShutdown = handle(ring.get(s), s);
                 if (isShutdown) {
                     shutdownAt = s;
                 }
@@ -285,17 +302,12 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     }
 
     /** @return true if the event was SHUTDOWN */
-    private boolean handle(RingEvent e) {
+    private boolean handle(RingEvent e, long seq) {
         int type = e.type;
         try {
             switch (type) {
                 case RingEvent.TRIGGER:
-                    counters.add(e.target, Counters.ASSERTED, 1);
-                    if (gate[e.target] == ControllerHub.OPEN) {
-                        pending.add(e.target);
-                    } else {
-                        hub.gated(e.target);
-                    }
+                    takeTrigger(e.target, seq);
                     break;
                 case RingEvent.SYNC:
                     syncReplies[syncCount++] = e.reply;
@@ -325,6 +337,24 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         return false;
     }
 
+    /**
+     * Takes the TRIGGER at {@code seq}: clears its in-flight word (before this batch's delivery
+     * starts, so every assertion coalesced into it at the source is covered by that delivery),
+     * counts it, and marks the GSI pending or hands it to its gate.
+     *
+     * @return true if the GSI's gate is open (it is pending now)
+     */
+    private boolean takeTrigger(int gsi, long seq) {
+        inFlight.clear(gsi, seq);
+        counters.add(gsi, Counters.ASSERTED, 1);
+        if (gate[gsi] == ControllerHub.OPEN) {
+            pending.add(gsi);
+            return true;
+        }
+        hub.gated(gsi);
+        return false;
+    }
+
     private void endOfBatch(boolean finalDrain, long processedUpTo) {
         overflow.drainInto(pending, finalDrain, counters);
         int d = deferred.size();
@@ -332,22 +362,39 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             pending.add(deferred.get(i));
         }
         deferred.clear();
+        int c = carry.size();
+        for (int i = 0; i < c; i++) {
+            pending.add(carry.get(i));
+        }
+        carry.clear();
         hub.beforeFlush(processedUpTo);
+        // The write order (ARCHITECTURE.md, "The flush"): first the GSIs that were not delivered
+        // in the previous flush (quiet ones), then the rest (stormers); while writing the rest,
+        // a look at the ring every PEEK_EVERY writes takes new TRIGGERs, and a newly asserted
+        // quiet GSI is written at once. Every GSI pending now is written in this flush.
         int n = pending.size();
         for (int i = 0; i < n; i++) {
             int gsi = pending.get(i);
-            byte g = gate[gsi];
-            if (g == ControllerHub.OPEN) {
-                deliver(gsi);
-            } else if ((g & ControllerHub.MASKED) == 0 && !finalDrain && !overflow.fencePassed(gsi, processedUpTo)) {
-                // Blocked (invalid MSI address) now, but an overflow record of this GSI may
-                // follow a fix its producer published in an event not handled yet: keep it for
-                // a later batch rather than reject it against stale state (RingFence).
-                deferred.add(gsi);
-            } else {
-                hub.gated(gsi); // overflow records and GSIs masked later in this batch
+            if (!lastFlush.contains(gsi)) {
+                flushOne(gsi, finalDrain, processedUpTo);
             }
         }
+        int writes = 0;
+        for (int i = 0; i < n; i++) {
+            int gsi = pending.get(i);
+            if (lastFlush.contains(gsi)) {
+                flushOne(gsi, finalDrain, processedUpTo);
+                if (++writes % PEEK_EVERY == 0 && !finalDrain) {
+                    peek();
+                }
+            }
+        }
+        lastFlush.clear();
+        int all = pending.size();
+        for (int i = 0; i < all; i++) {
+            lastFlush.add(pending.get(i));
+        }
+        flushed.clear();
         pending.clear();
         try {
             sink.endOfBatch();
@@ -362,6 +409,61 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         }
         syncCount = 0;
         batches++;
+    }
+
+    private void flushOne(int gsi, boolean finalDrain, long processedUpTo) {
+        flushed.add(gsi);
+        byte g = gate[gsi];
+        if (g == ControllerHub.OPEN) {
+            deliver(gsi);
+        } else if ((g & ControllerHub.MASKED) == 0 && !finalDrain && !overflow.fencePassed(gsi, processedUpTo)) {
+            // Blocked (invalid MSI address) now, but an overflow record of this GSI may
+            // follow a fix its producer published in an event not handled yet: keep it for
+            // a later batch rather than reject it against stale state (RingFence).
+            deferred.add(gsi);
+        } else {
+            hub.gated(gsi); // overflow records and GSIs masked later in this batch
+        }
+    }
+
+    /**
+     * Mid-flush: takes the TRIGGERs published since the batch (stopping at the first other
+     * event, which waits for the next batch in order). A GSI not pending in this flush is
+     * written at once; one pending and not yet written is covered by its coming write; one
+     * already written is carried to the next flush, which follows at once (the loop sees
+     * {@code handledUpTo > flushedUpTo}).
+     */
+    private void peek() {
+        long next = handledUpTo + 1;
+        long cursor = ring.getCursor();
+        if (cursor < next) {
+            return;
+        }
+        for (long s = next; s <= cursor && ring.isAvailable(s); s++) {
+            RingEvent e = ring.get(s);
+            if (e.type != RingEvent.TRIGGER) {
+                return;
+            }
+            int gsi = e.target;
+            boolean wasPending = pending.contains(gsi);
+            boolean open;
+            try {
+                open = takeTrigger(gsi, s);
+            } catch (Throwable t) {
+                counters.add(gsi, Counters.ERRORS, 1);
+                errorHandlerSafe(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, RingEvent.TRIGGER, t);
+                open = false;
+            }
+            handledUpTo = s;
+            if (open) {
+                if (!wasPending) {
+                    flushed.add(gsi);
+                    deliver(gsi); // a quiet GSI: written before the rest of the flush
+                } else if (flushed.contains(gsi)) {
+                    carry.add(gsi);
+                }
+            }
+        }
     }
 
     private void deliver(int gsi) {

@@ -1,6 +1,5 @@
 package io.irqfabric.internal;
 
-import io.irqfabric.InterruptFabric;
 import io.irqfabric.msi.BusRange;
 import io.irqfabric.msi.MsiCapability;
 
@@ -27,9 +26,9 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
     private int data;
     private int maskBits;
 
-    public MsiController(ControllerHub hub, ControllerPort port, InterruptFabric fabric,
+    public MsiController(ControllerHub hub, ControllerPort port,
                          int baseGsi, int count, int requesterId, BusRange busRange) {
-        super(hub, port, fabric, baseGsi, count, requesterId, busRange);
+        super(hub, port, baseGsi, count, requesterId, busRange);
         this.log2Count = Integer.numberOfTrailingZeros(count);
         this.writable = new int[] {
             (CONTROL_ENABLE | 7 << MME_SHIFT) << 16,

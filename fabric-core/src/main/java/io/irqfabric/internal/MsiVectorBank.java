@@ -1,6 +1,5 @@
 package io.irqfabric.internal;
 
-import io.irqfabric.InterruptFabric;
 import io.irqfabric.UnknownGsiException;
 import io.irqfabric.msi.BusRange;
 import io.irqfabric.msi.MsiMessage;
@@ -14,7 +13,6 @@ import io.irqfabric.msi.MsiVectorGroup;
 public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGroup {
     protected final int baseGsi;
     protected final int count;
-    private final InterruptFabric fabric;
     private final int requesterId;
     private final BusRange busRange;
 
@@ -24,10 +22,9 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
     private final long[] routeAddress;
     private final int[] routeData;
 
-    protected MsiVectorBank(ControllerHub hub, ControllerPort port, InterruptFabric fabric,
+    protected MsiVectorBank(ControllerHub hub, ControllerPort port,
                             int baseGsi, int count, int requesterId, BusRange busRange) {
         super(hub, port, baseGsi);
-        this.fabric = fabric;
         this.baseGsi = baseGsi;
         this.count = count;
         this.requesterId = requesterId;
@@ -71,14 +68,14 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
 
     @Override
     public final void trigger(int vector) {
-        fabric.trigger(gsi(vector));
+        port.trigger(gsi(vector));
     }
 
     @Override
     public final boolean trigger(int vector, int rid) {
         int gsi = gsi(vector);
         if (busRange.accepts(rid)) {
-            fabric.trigger(gsi);
+            port.trigger(gsi);
             return true;
         }
         port.checkOpen("trigger(vector, requesterId)");

@@ -1,6 +1,5 @@
 package io.irqfabric.internal;
 
-import io.irqfabric.InterruptFabric;
 import io.irqfabric.msi.BusRange;
 import io.irqfabric.msi.MsixTable;
 
@@ -20,9 +19,9 @@ public final class MsixController extends MsiVectorBank implements MsixTable {
     private final boolean[] vectorMasked;
     private int control;
 
-    public MsixController(ControllerHub hub, ControllerPort port, InterruptFabric fabric,
+    public MsixController(ControllerHub hub, ControllerPort port,
                           int baseGsi, int count, int requesterId, BusRange busRange) {
-        super(hub, port, fabric, baseGsi, count, requesterId, busRange);
+        super(hub, port, baseGsi, count, requesterId, busRange);
         this.address = new long[count];
         this.data = new int[count];
         this.vectorMasked = new boolean[count];

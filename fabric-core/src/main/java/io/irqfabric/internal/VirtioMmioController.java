@@ -1,6 +1,5 @@
 package io.irqfabric.internal;
 
-import io.irqfabric.InterruptFabric;
 import io.irqfabric.virtio.VirtioMmioInterrupt;
 
 import java.lang.invoke.MethodHandles;
@@ -13,7 +12,6 @@ import java.lang.invoke.VarHandle;
  * atomic AND-NOT. Layout and behaviour: {@link VirtioMmioInterrupt}.
  */
 public final class VirtioMmioController extends GuestDevice implements VirtioMmioInterrupt {
-    private final InterruptFabric fabric;
     private final int gsi;
     private static final VarHandle STATUS;
 
@@ -28,9 +26,8 @@ public final class VirtioMmioController extends GuestDevice implements VirtioMmi
     @SuppressWarnings("unused") // accessed through STATUS
     private volatile int status;
 
-    public VirtioMmioController(ControllerHub hub, ControllerPort port, InterruptFabric fabric, int gsi) {
+    public VirtioMmioController(ControllerHub hub, ControllerPort port, int gsi) {
         super(hub, port, gsi);
-        this.fabric = fabric;
         this.gsi = gsi;
     }
 
@@ -43,14 +40,14 @@ public final class VirtioMmioController extends GuestDevice implements VirtioMmi
     public void signalUsedBuffer() {
         port.checkOpen("virtio.signalUsedBuffer");
         STATUS.getAndBitwiseOr(this, VRING);
-        fabric.trigger(gsi);
+        port.trigger(gsi);
     }
 
     @Override
     public void signalConfigChange() {
         port.checkOpen("virtio.signalConfigChange");
         STATUS.getAndBitwiseOr(this, CONFIG);
-        fabric.trigger(gsi);
+        port.trigger(gsi);
     }
 
     @Override
