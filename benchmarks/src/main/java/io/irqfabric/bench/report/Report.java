@@ -28,7 +28,7 @@ final class Report {
     /**
      * One figure for one configuration.
      *
-     * @param figure  1..5, as the issue numbers them
+     * @param figure  1..5, the figure of perf-results/README.md
      * @param metric  what is measured (a row group)
      * @param config  the path or floor name
      * @param value   the figure (NaN if not measured)
@@ -42,7 +42,7 @@ final class Report {
     }
 
     /**
-     * One target of the issue, with the measured ratio.
+     * One performance target, with the measured ratio.
      *
      * @param name     what is promised
      * @param measured the measured quantity, spelled out
@@ -388,7 +388,7 @@ final class Report {
 
     // ---- summary.json ------------------------------------------------------------------------
 
-    /** @return the machine-readable summary, keys as the issue lists them */
+    /** @return the machine-readable summary, headline figures first, then every figure */
     Map<String, Object> summary() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("date", info.date());
