@@ -3,6 +3,7 @@ package io.irqfabric.examples;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.irqfabric.CountersFile;
+import io.irqfabric.FabricStateException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
@@ -30,8 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  * AeronStat reads Aeron's counters. Start a storm with {@code --counters-file /dev/shm/irq.stat}
  * and run {@code ./irqfabric stats /dev/shm/irq.stat} in another terminal.
  *
- * <p>Each refresh shows a header (the writer's pid and whether it still runs, its start time,
- * the age of its heartbeat), then one row per GSI with a non-zero counter (all GSIs with
+ * <p>Each refresh shows a header (the writer's pid and whether it still runs, the fabric's state,
+ * start time and the age of its dispatcher's heartbeat, the fabric-wide counters), then one row per GSI with a non-zero counter (all GSIs with
  * {@code --all}, chosen ones with {@code --gsi}) and a total row. On a terminal each refresh
  * clears the screen; piped, refreshes follow each other. {@code --json} prints one JSON object
  * per refresh on one line, for scripts.
@@ -64,18 +64,25 @@ public final class StatsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per refresh, on one line (no header, no screen clearing)")
     boolean json;
 
-    /** The writer of the file, as its header describes it. */
-    record Writer(long pid, long startEpochMillis, OptionalLong heartbeatEpochMillis) {
+    /**
+     * The writer of the file and its fabric, as the header describes them.
+     *
+     * @param pid                  the writing process
+     * @param alive                whether that process still runs
+     * @param state                the fabric's state: running, closed or failed
+     * @param startEpochMillis     when the fabric started
+     * @param heartbeatEpochMillis when its dispatcher last ended a batch
+     * @param fabric               the fabric-wide counters, by name
+     */
+    record Writer(long pid, boolean alive, String state, long startEpochMillis, long heartbeatEpochMillis,
+                  Map<String, Long> fabric) {
         static Writer of(CountersFile f) {
-            return new Writer(f.pid(), f.startTimeMillis(), OptionalLong.empty());
-        }
-
-        /** @return "running", "exited", or "" if the pid cannot be checked */
-        String state() {
-            if (pid <= 0) {
-                return "";
-            }
-            return ProcessHandle.of(pid).map(p -> p.isAlive() ? "running" : "exited").orElse("exited");
+            Map<String, Long> fabric = new LinkedHashMap<>();
+            fabric.put("guest_access_errors", f.guestAccessErrors());
+            fabric.put("rejected_requests", f.rejectedRequests());
+            fabric.put("dispatcher_errors", f.dispatcherErrors());
+            fabric.put("stray_interrupts", f.strayInterrupts());
+            return new Writer(f.pid(), f.writerAlive(), f.state(), f.startTimeMillis(), f.heartbeatMillis(), fabric);
         }
     }
 
@@ -103,7 +110,14 @@ public final class StatsCommand implements Callable<Integer> {
         if (count < 0) {
             throw new ParameterException(spec.commandLine(), "--count must be 0 or more, was " + count);
         }
-        CountersFile stats = CountersFile.open(file);
+        try (CountersFile stats = CountersFile.open(file)) {
+            return show(stats);
+        } catch (FabricStateException e) {
+            throw new Main.UserException(e.getMessage()); // the file was truncated or replaced while shown
+        }
+    }
+
+    private int show(CountersFile stats) {
         BitSet selected = selection(stats.gsiCount());
         PrintWriter out = spec.commandLine().getOut();
         boolean terminal = System.console() != null && !json;
@@ -115,6 +129,7 @@ public final class StatsCommand implements Callable<Integer> {
         for (int screen = 1; count == 0 || screen <= count; screen++) {
             if (screen > 1) {
                 LockSupport.parkNanos(intervalMillis * 1_000_000L); // the refresh interval
+                stats.refresh();
             }
             stats.refresh();
             long now = System.nanoTime();
@@ -179,12 +194,13 @@ public final class StatsCommand implements Callable<Integer> {
     private void printScreen(PrintWriter out, Writer w, int fileGsis, int active, BitSet selected, Map<Integer, Row> rows,
                              Row total, Row[] last, Row lastTotal, double dt) {
         long nowMillis = System.currentTimeMillis();
-        String state = w.state();
-        out.printf(Locale.ROOT, "irqfabric stats  %s  pid %d%s  started %s (%s ago)  heartbeat %s%n", file, w.pid(),
-                state.isEmpty() ? "" : " (" + state + ")",
+        out.printf(Locale.ROOT, "irqfabric stats  %s  pid %d (%s)  fabric %s  started %s (%s ago)  heartbeat %s ago%n",
+                file, w.pid(), w.alive() ? "running" : "exited", w.state(),
                 Instant.ofEpochMilli(w.startEpochMillis()).truncatedTo(ChronoUnit.SECONDS),
-                age(nowMillis - w.startEpochMillis()),
-                w.heartbeatEpochMillis().isPresent() ? age(nowMillis - w.heartbeatEpochMillis().getAsLong()) + " ago" : "n/a");
+                age(nowMillis - w.startEpochMillis()), age(nowMillis - w.heartbeatEpochMillis()));
+        StringBuilder fabric = new StringBuilder("fabric:");
+        w.fabric().forEach((k, v) -> fabric.append(String.format(Locale.ROOT, "  %s %,d", k.replace('_', ' '), v)));
+        out.println(fabric);
         out.printf(Locale.ROOT, "%d GSIs with traffic, %d selected, %d in the file (0..%d)%s; every %d ms%n",
                 active, selected.cardinality(), fileGsis, fileGsis - 1, all ? "" : "; GSIs without traffic hidden (--all shows them)",
                 intervalMillis);
@@ -224,8 +240,11 @@ public final class StatsCommand implements Callable<Integer> {
         o.put("time_epoch_ms", nowMillis);
         o.put("file", file.toString());
         o.put("pid", w.pid());
+        o.put("writer_alive", w.alive());
+        o.put("state", w.state());
         o.put("start_epoch_ms", w.startEpochMillis());
-        o.put("heartbeat_age_ms", w.heartbeatEpochMillis().isPresent() ? nowMillis - w.heartbeatEpochMillis().getAsLong() : null);
+        o.put("heartbeat_age_ms", nowMillis - w.heartbeatEpochMillis());
+        o.put("fabric", w.fabric());
         Map<String, Object> gsis = new LinkedHashMap<>();
         for (Map.Entry<Integer, Row> e : rows.entrySet()) {
             gsis.put(String.valueOf(e.getKey()), json(e.getValue(), last[e.getKey()], dt));

@@ -160,9 +160,10 @@ class CommandLineTest {
         Run r = run("stats", "-n", "1", file.toString());
         assertEquals(0, r.status(), r.toString());
         List<String> lines = r.out().lines().toList();
-        assertTrue(lines.get(0).contains("pid " + ProcessHandle.current().pid()), lines.get(0));
-        assertTrue(lines.get(1).startsWith("2 GSIs with traffic, 8 selected, 8 in the file"), lines.get(1));
-        assertTrue(lines.get(2).trim().startsWith("gsi") && !lines.get(2).contains("  \"\""), lines.get(2));
+        assertTrue(lines.get(0).contains("pid " + ProcessHandle.current().pid() + " (running)  fabric closed"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("fabric:  guest access errors 0"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("2 GSIs with traffic, 8 selected, 8 in the file"), lines.get(2));
+        assertTrue(lines.get(3).trim().startsWith("gsi") && !lines.get(3).contains("  \"\""), lines.get(3));
         assertTrue(lines.stream().anyMatch(l -> l.trim().startsWith("3 ") && l.contains(" 5 ")), r.out());
         assertTrue(lines.stream().anyMatch(l -> l.trim().startsWith("5 ")), r.out());
         assertFalse(lines.stream().anyMatch(l -> l.trim().startsWith("4 ")), "a GSI without traffic is hidden: " + r.out());
@@ -190,6 +191,10 @@ class CommandLineTest {
         for (int k = 0; k < 2; k++) {
             var o = m.readTree(lines.get(k));
             assertEquals(ProcessHandle.current().pid(), o.get("pid").asLong());
+            assertEquals("closed", o.get("state").asText());
+            assertTrue(o.get("writer_alive").asBoolean());
+            assertTrue(o.get("heartbeat_age_ms").asLong() >= 0);
+            assertEquals(0, o.get("fabric").get("dispatcher_errors").asLong());
             assertEquals(5, o.get("gsis").get("3").get("asserted").asLong());
             assertEquals(1, o.get("gsis").get("5").get("asserted").asLong());
             assertFalse(o.get("gsis").has("4"));
