@@ -33,17 +33,29 @@ final class Charts {
     }
 
     /**
-     * Writes {@code latency.png}, {@code e2e.png}, {@code storm.png} and {@code producer-cost.png} into {@code dir}.
+     * Writes {@code latency.png}, {@code e2e.png}, {@code storm.png} and {@code producer-cost.png} into {@code dir},
+     * each that has at least one measured figure.
      *
      * @param r   the report
      * @param dir the output directory
+     * @return the charts not drawn because nothing in them was measured
      * @throws IOException if a file cannot be written
      */
-    static void write(Report r, Path dir) throws IOException {
-        latency(r, dir.resolve("latency"));
-        endToEnd(r, dir.resolve("e2e"));
-        storm(r, dir.resolve("storm"));
-        producerCost(r, dir.resolve("producer-cost"));
+    static List<String> write(Report r, Path dir) throws IOException {
+        List<String> notDrawn = new ArrayList<>();
+        if (!latency(r, dir.resolve("latency"))) {
+            notDrawn.add("latency");
+        }
+        if (!endToEnd(r, dir.resolve("e2e"))) {
+            notDrawn.add("e2e");
+        }
+        if (!storm(r, dir.resolve("storm"))) {
+            notDrawn.add("storm");
+        }
+        if (!producerCost(r, dir.resolve("producer-cost"))) {
+            notDrawn.add("producer-cost");
+        }
+        return notDrawn;
     }
 
     private static CategoryChart chart(String title, String x, String y) {
@@ -98,7 +110,7 @@ final class Charts {
         return k < 0 ? String.format(Locale.ROOT, "%s ns", Math.pow(10, k)) : ns + " ns";
     }
 
-    private static void latency(Report r, Path file) throws IOException {
+    private static boolean latency(Report r, Path file) throws IOException {
         List<String[]> series = new ArrayList<>();
         for (String p : Report.PATHS) {
             String how = p.equals(Report.FABRIC_PARK) || p.equals(Report.ABQ) ? " (dispatcher parks)"
@@ -108,25 +120,24 @@ final class Charts {
         series.add(new String[]{"idle_latency_", Report.FLOOR, "C floor: hand-off + write"});
         series.add(new String[]{"idle_latency_", "direct_hot", "direct, back to back (no gap)"});
         series.add(new String[]{"idle_latency_", "floor_write", "C floor: write alone"});
-        percentiles(r, "Idle latency: assertion -> eventfd write completed", series, file);
+        return percentiles(r, "Idle latency: assertion -> eventfd write completed", series, file);
     }
 
-    private static void endToEnd(Report r, Path file) throws IOException {
+    private static boolean endToEnd(Report r, Path file) throws IOException {
         List<String[]> series = new ArrayList<>();
         series.add(new String[]{"e2e_latency_", Report.FABRIC_SPIN, "fabric_spin -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FABRIC_PARK, "fabric_park -> guest handler"});
         series.add(new String[]{"e2e_latency_", Report.FLOOR, "C floor: irqfd write -> guest handler"});
         series.add(new String[]{"e2e_latency_", "floor_handoff", "C floor via a spinning C dispatcher"});
-        percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);
+        return percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);
     }
 
-    private static void percentiles(Report r, String title, List<String[]> series, Path file) throws IOException {
+    private static boolean percentiles(Report r, String title, List<String[]> series, Path file) throws IOException {
         List<String> xs = new ArrayList<>();
         for (double pc : Report.PERCENTILES) {
             xs.add(Report.pctName(pc));
         }
         List<Double> all = new ArrayList<>();
-        List<String> notMeasured = new ArrayList<>();
         CategoryChart c = chart(title, "percentile", "latency (log scale)");
         for (String[] s : series) {
             List<Double> ys = new ArrayList<>();
@@ -141,20 +152,18 @@ final class Charts {
                     all.add(v);
                 }
             }
-            if (missing.size() == xs.size()) {
-                notMeasured.add(s[2]);
-            } else {
-                c.addSeries(missing.isEmpty() ? s[2] : s[2] + " (" + String.join(", ", missing) + ": n/a)", xs, ys);
-            }
+            // Every configuration keeps its place and colour; the legend says what was not measured.
+            c.addSeries(missing.isEmpty() ? s[2] : missing.size() == xs.size() ? s[2] + ": n/a (not measured)"
+                    : s[2] + " (" + String.join(", ", missing) + ": n/a)", xs, ys);
         }
-        if (!notMeasured.isEmpty()) {
-            c.setXAxisTitle("percentile      (n/a, not measured in this run: " + String.join("; ", notMeasured) + ")");
+        if (all.isEmpty()) {
+            return false;
         }
         logNanosAxis(c, all);
-        save(c, file);
+        return save(c, file);
     }
 
-    private static void storm(Report r, Path file) throws IOException {
+    private static boolean storm(Report r, Path file) throws IOException {
         CategoryChart c = chart("Storm: assertions/s absorbed (16 GSIs; error bars: JMH 99.9% error)",
                 "configuration (C floor: one thread writing the eventfd in a loop)", "M assertions/s");
         List<String> configs = new ArrayList<>(Report.PATHS);
@@ -200,49 +209,48 @@ final class Charts {
             c.setXAxisTitle("configuration      (n/a, not measured in this run: " + String.join(", ", notMeasured) + ")");
         }
         c.getStyler().setYAxisMin(0.0); // a rate starts at 0; error bars may reach below it
-        save(c, file);
+        return save(c, file);
     }
 
     private static String producersName(String metric) {
         return metric.equals("storm_1p") ? "1 producer" : "2 producers";
     }
 
-    private static void producerCost(Report r, Path file) throws IOException {
+    private static boolean producerCost(Report r, Path file) throws IOException {
         CategoryChart c = chart("Producer cost per assertion under a storm (1 producer; JMH 99.9% errors in the README table)",
                 "configuration", "ns per assertion (log scale)");
         List<String> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();
         List<Double> all = new ArrayList<>();
-        List<String> notMeasured = new ArrayList<>();
         List<String> configs = new ArrayList<>(Report.PATHS);
         configs.add(Report.FLOOR);
         for (String p : configs) {
             String label = p.equals(Report.FLOOR) ? "C floor (write)" : p;
             double v = r.value("producer_cost", p);
             if (Double.isNaN(v) || v <= 0) {
-                notMeasured.add(label);
-                continue;
+                xs.add(label + ": n/a"); // no bar, and the label says why
+                ys.add(null);
+            } else {
+                xs.add(label);
+                ys.add(Math.log10(v));
+                all.add(v);
             }
-            xs.add(label);
-            ys.add(Math.log10(v));
-            all.add(v);
         }
-        if (!xs.isEmpty()) {
-            c.addSeries("ns per assertion", xs, ys);
+        if (all.isEmpty()) {
+            return false;
         }
-        if (!notMeasured.isEmpty()) {
-            c.setXAxisTitle("configuration      (n/a, not measured in this run: " + String.join(", ", notMeasured) + ")");
-        }
+        c.addSeries("ns per assertion", xs, ys);
         c.getStyler().setLegendVisible(false);
         logNanosAxis(c, all);
-        save(c, file);
+        return save(c, file);
     }
 
-    private static void save(CategoryChart c, Path file) throws IOException {
+    /** @return false if the chart has no series (nothing to draw, no file written) */
+    private static boolean save(CategoryChart c, Path file) throws IOException {
         if (c.getSeriesMap().isEmpty()) {
-            System.err.println("chart " + file + ": nothing measured, not drawn");
-            return;
+            return false;
         }
         BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return true;
     }
 }

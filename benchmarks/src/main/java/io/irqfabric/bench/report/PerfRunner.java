@@ -131,7 +131,9 @@ public final class PerfRunner implements Callable<Integer> {
         Report report = Report.build(jmh, floor, info).withPreviousRun(previousRun);
         Files.writeString(summaryJson, Json.write(report.summary()));
         Files.writeString(out.resolve("README.md"), ReadmeWriter.write(report));
-        Charts.write(report, out);
+        for (String chart : Charts.write(report, out)) {
+            System.err.println("chart " + chart + ": nothing measured, not drawn");
+        }
         System.out.println("perf-results written to " + out.toAbsolutePath());
         for (Report.Target t : report.targets()) {
             System.out.printf("  %-62s %s%n", t.name(), t.met() == null ? "not measured"
