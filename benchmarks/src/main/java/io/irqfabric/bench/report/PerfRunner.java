@@ -100,6 +100,7 @@ public final class PerfRunner implements Callable<Integer> {
         Map<String, Object> previousRun = null;
         String runDate = DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0));
         long elapsed = startEpoch > 0 ? Instant.now().getEpochSecond() - startEpoch : -1;
+        String hardware = hardware();
         Path summaryJson = out.resolve("summary.json");
         if (Files.exists(summaryJson)) {
             Map<String, Object> old = Json.parseObject(Files.readString(summaryJson));
@@ -108,6 +109,7 @@ public final class PerfRunner implements Callable<Integer> {
                 Map<String, Object> carried = (Map<String, Object>) old.get("previous_run");
                 previousRun = carried;
                 runDate = String.valueOf(old.get("date"));
+                hardware = old.get("hardware") == null ? "" : String.valueOf(old.get("hardware"));
                 elapsed = old.get("elapsed_s") == null ? -1 : (long) Json.number(old.get("elapsed_s"));
             } else {
                 previousRun = Report.previousRunOf(old);
@@ -126,7 +128,8 @@ public final class PerfRunner implements Callable<Integer> {
         if (!reportOnly && startEpoch > 0) {
             elapsed = Instant.now().getEpochSecond() - startEpoch;
         }
-        Report.RunInfo info = new Report.RunInfo(runDate, jdkOf(log), Runtime.getRuntime().availableProcessors(), command, settings, elapsed,
+        Report.RunInfo info = new Report.RunInfo(runDate, jdkOf(log), Runtime.getRuntime().availableProcessors(), hardware,
+                command, settings, elapsed,
                 lossChecks(log), failures(jmh, guest != null));
         Report report = Report.build(jmh, floor, info).withPreviousRun(previousRun);
         Files.writeString(summaryJson, Json.write(report.summary()));
@@ -237,6 +240,32 @@ public final class PerfRunner implements Callable<Integer> {
             }
         }
         return missing;
+    }
+
+    /**
+     * @return the processor model and the 1/5/15-minute load averages now, from /proc ("" parts
+     *         that cannot be read are left out)
+     */
+    static String hardware() {
+        String model = "";
+        String load = "";
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            model = "";
+        }
+        try {
+            String[] f = Files.readString(Paths.get("/proc/loadavg")).trim().split("\\s+");
+            load = "load average " + f[0] + " " + f[1] + " " + f[2] + " when the run started";
+        } catch (IOException | RuntimeException e) {
+            load = "";
+        }
+        return model.isEmpty() ? load : load.isEmpty() ? model : model + "; " + load;
     }
 
     private static String jdkOf(String log) {

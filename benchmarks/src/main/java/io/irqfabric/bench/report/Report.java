@@ -67,13 +67,15 @@ final class Report {
      * @param date        ISO date-time of the run (UTC)
      * @param jdk         JDK that ran the benchmarks
      * @param cpus        available processors
+     * @param hardware    the processor model and the load average when the run started, as the
+     *                    machine reported them ("" if unknown)
      * @param command     the one command that regenerates everything
      * @param jmhSettings forks / warmup / measurement as used
      * @param elapsedSec  wall time of the whole command so far, or -1 if unknown
      * @param lossChecks  the loss-check verdict lines printed by the benchmarks' teardowns
      * @param failures    benchmarks that produced no result (failed), empty if none
      */
-    record RunInfo(String date, String jdk, int cpus, String command, String jmhSettings, long elapsedSec,
+    record RunInfo(String date, String jdk, int cpus, String hardware, String command, String jmhSettings, long elapsedSec,
                    List<String> lossChecks, List<String> failures) {
     }
 
@@ -394,6 +396,7 @@ final class Report {
         s.put("date", info.date());
         s.put("jdk", info.jdk());
         s.put("cpu_count", info.cpus());
+        s.put("hardware", info.hardware());
         s.put("command", info.command());
         s.put("jmh_settings", info.jmhSettings());
         s.put("elapsed_s", info.elapsedSec() >= 0 ? info.elapsedSec() : null);

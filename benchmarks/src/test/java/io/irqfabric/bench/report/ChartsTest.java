@@ -34,7 +34,7 @@ class ChartsTest {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Report r = Report.build(JmhResults.parse(json), Json.parseObject("{\"writes_per_s\":5000000}"),
-                new Report.RunInfo("d", "jdk", 2, "c", "s", 1, List.of("x: lost=0"), List.of()));
+                new Report.RunInfo("d", "jdk", 2, "", "c", "s", 1, List.of("x: lost=0"), List.of()));
         assertEquals(List.of("e2e"), Charts.write(r, dir));
         for (String f : List.of("latency.png", "storm.png", "producer-cost.png")) {
             assertTrue(Files.size(dir.resolve(f)) > 1000, f);
@@ -42,7 +42,7 @@ class ChartsTest {
         assertFalse(Files.exists(dir.resolve("e2e.png")), "no end-to-end figure: no chart rather than bars of zero");
 
         Report nothing = Report.build(JmhResults.parse("[]"), Json.parseObject("{}"),
-                new Report.RunInfo("d", "jdk", 2, "c", "s", 1, List.of(), List.of()));
+                new Report.RunInfo("d", "jdk", 2, "", "c", "s", 1, List.of(), List.of()));
         Path empty = Files.createDirectory(dir.resolve("empty"));
         assertEquals(List.of("latency", "e2e", "storm", "producer-cost"), Charts.write(nothing, empty));
         try (var files = Files.list(empty)) {

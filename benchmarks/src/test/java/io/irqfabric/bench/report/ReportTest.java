@@ -25,7 +25,7 @@ class ReportTest {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Map<String, Object> floor = Json.parseObject(FLOOR);
-        Report.RunInfo info = new Report.RunInfo("2026-11-21T14:00:00", "JDK 17", 2, "benchmarks/run-perf.sh",
+        Report.RunInfo info = new Report.RunInfo("2026-11-21T14:00:00", "JDK 17", 2, "Test CPU @ 2.0GHz; load average 0.5 0.6 0.7 when the run started", "benchmarks/run-perf.sh",
                 "1 fork", 400, lossChecks, List.of());
         return Report.build(JmhResults.parse(json), floor, info);
     }
@@ -102,6 +102,7 @@ class ReportTest {
         assertTrue(md.contains("| storm_1p | fabric_spin | 25.00 M/s | ± 1.00 M/s | 10.0x |"), md);
         assertTrue(md.contains("**missed**"));
         assertTrue(md.contains("6 min 40 s"));
+        assertTrue(md.contains("| CPUs | 2: Test CPU @ 2.0GHz; load average 0.5 0.6 0.7 when the run started |"), md);
         assertFalse(md.contains("CHECK FAILED"));
     }
 

@@ -48,7 +48,7 @@ class SummaryFiguresTest {
     private static int check(String jmhText, String floorText) {
         JsonNode jmh = Json.tree(jmhText);
         JsonNode floor = Json.tree(floorText);
-        Report.RunInfo info = new Report.RunInfo("2026-01-01T00:00:00", "JDK", 2, "benchmarks/run-perf.sh", "1 fork",
+        Report.RunInfo info = new Report.RunInfo("2026-01-01T00:00:00", "JDK", 2, "", "benchmarks/run-perf.sh", "1 fork",
                 60, List.of("x: lost=0"), List.of());
         Report report = Report.build(JmhResults.parse(jmhText), Json.parseObject(floorText), info);
         JsonNode summary = Json.tree(Json.write(report.summary()));
