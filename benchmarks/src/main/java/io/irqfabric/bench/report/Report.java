@@ -343,8 +343,8 @@ final class Report {
                 10, false, "direct is bounded by one write(2) per assertion on the producer; the fabric by the "
                 + "producer's claim/publish, i.e. the same figure as producer cost"));
         targets.add(new Target(">= 20 M assertions/s absorbed with one producer", "fabric_spin storm1p, M/s",
-                storm1 / 1e6, 20, false, "the producer-side cost per assertion (1e9 / cost ns); on 2 shared cores the "
-                + "dispatcher and producer each need a whole core"));
+                storm1 / 1e6, 20, false, "the producer-side cost per assertion (1e9 / cost ns); on " + info.cpus()
+                + " CPUs the dispatcher and producer each need a whole core"));
         double idleF = value("idle_latency_p50", FABRIC_SPIN);
         double idleD = value("idle_latency_p50", DIRECT);
         targets.add(new Target("idle latency median <= 2x direct's write (spinning dispatcher)",
@@ -366,10 +366,10 @@ final class Report {
                 ? "not measured in this run: " + e2eUnavailable()
                 : String.format(Locale.ROOT, "the C floor writes the irqfd from the measuring thread, so only it and the "
                                 + "vCPU thread (halt-polling in KVM_RUN) run; the fabric adds a third runnable thread, its "
-                                + "dispatcher, on 2 vCPUs. The same C floor through a spinning C dispatcher thread takes "
+                                + "dispatcher, on %d CPUs. The same C floor through a spinning C dispatcher thread takes "
                                 + "%s (%s the direct floor); fabric_spin is %s of that, the rest being Java's share "
                                 + "(JNA write on the dispatcher, JNA reads of guest memory while waiting)",
-                        ns(value("e2e_latency_p50", "floor_handoff")),
+                        info.cpus(), ns(value("e2e_latency_p50", "floor_handoff")),
                         ratio(value("e2e_latency_p50", "floor_handoff") / e2eC),
                         ratio(e2eF / value("e2e_latency_p50", "floor_handoff")))));
         targets.add(new Target("0 B/op on the trigger path", "fabric_spin producer thread bytes / assertion",
