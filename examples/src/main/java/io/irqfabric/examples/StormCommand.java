@@ -38,22 +38,22 @@ public final class StormCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-p", "--producers"}, description = "producer threads (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-p", "--producers"}, paramLabel = "N", description = "producer threads (default: ${DEFAULT-VALUE})")
     int producers = 1;
 
-    @Option(names = {"-g", "--gsis"}, description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-g", "--gsis"}, paramLabel = "N", description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
     int gsis = 64;
 
-    @Option(names = {"-d", "--duration"}, description = "seconds of storm, at most a day (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS", description = "seconds of storm, at most a day (default: ${DEFAULT-VALUE})")
     double seconds = 5;
 
-    @Option(names = "--ring", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
+    @Option(names = "--ring", paramLabel = "SLOTS", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
     int ringSize = 4096;
 
-    @Option(names = "--wait", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "STRATEGY", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     DispatcherWait wait = DispatcherWait.YIELDING;
 
-    @Option(names = "--counters-file", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
+    @Option(names = "--counters-file", paramLabel = "FILE", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
     java.nio.file.Path countersFile;
 
     /** Applies the options every mode shares to a fabric builder. */
@@ -68,7 +68,7 @@ public final class StormCommand implements Callable<Integer> {
     /** Where the deliveries go. */
     enum Target { auto, eventfd, kvm }
 
-    @Option(names = "--target", description = "auto (a KVM guest when /dev/kvm is usable, else eventfds), eventfd, kvm (default: ${DEFAULT-VALUE})")
+    @Option(names = "--target", paramLabel = "TARGET", description = "auto (a KVM guest when /dev/kvm is usable, else eventfds), eventfd, kvm (default: ${DEFAULT-VALUE})")
     Target target = Target.auto;
 
     /** Set when the JVM is shutting down (Ctrl-C): the producers end the storm early. */
