@@ -11,6 +11,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.Console;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -120,7 +121,7 @@ public final class StatsCommand implements Callable<Integer> {
     private int show(CountersFile stats) {
         BitSet selected = selection(stats.gsiCount());
         PrintWriter out = spec.commandLine().getOut();
-        boolean terminal = System.console() != null && !json;
+        boolean terminal = !json && isTerminal();
         ObjectMapper mapper = json ? new ObjectMapper() : null;
         int gsis = stats.gsiCount();
         Row[] last = new Row[gsis];
@@ -164,6 +165,22 @@ public final class StatsCommand implements Callable<Integer> {
             lastTotal = total;
         }
         return 0;
+    }
+
+    /**
+     * @return true if the output is a terminal: there is a console and, on JDK 22+ (where a
+     *         console may stand for redirected streams), {@code Console.isTerminal()} says so
+     */
+    static boolean isTerminal() {
+        Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(c);
+        } catch (ReflectiveOperationException e) {
+            return true; // before JDK 22 a console is always a terminal
+        }
     }
 
     private BitSet selection(int gsis) {
