@@ -3,7 +3,9 @@ package io.irqfabric;
 /** A native call (syscall or ioctl) failed during set-up; carries the call's name and errno. */
 public class NativeCallException extends FabricException {
     private static final long serialVersionUID = 1L;
+    /** The syscall or ioctl that failed. */
     private final String call;
+    /** The errno it failed with. */
     private final int errno;
 
     /**

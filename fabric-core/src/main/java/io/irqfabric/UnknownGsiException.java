@@ -3,6 +3,7 @@ package io.irqfabric;
 /** A GSI (or a source index within a group) outside the range the fabric was built for. */
 public final class UnknownGsiException extends FabricException {
     private static final long serialVersionUID = 1L;
+    /** The offending GSI or index. */
     private final int gsi;
 
     /**

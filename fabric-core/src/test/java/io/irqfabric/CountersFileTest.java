@@ -6,6 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,8 +20,10 @@ class CountersFileTest {
     void aSeparateReaderSeesTheDispatchersCountersLiveAndFinal(@TempDir Path dir) {
         Path file = dir.resolve("vm.irqstat");
         try (EventFdSink sink = EventFdSink.create(8)) {
+            List<String> errors = new CopyOnWriteArrayList<>(); // the failed delivery below is expected
             InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).ringSize(2)
-                    .countersFile(file).sink(sink).build();
+                    .countersFile(file).sink(sink)
+                    .errorHandler((kind, gsi, detail, cause) -> errors.add(kind + " gsi=" + gsi)).build();
             CountersFile reader = CountersFile.open(file);
             assertEquals(8, reader.gsiCount());
             assertEquals(ProcessHandle.current().pid(), reader.pid());
@@ -44,6 +48,7 @@ class CountersFileTest {
             fabric.close();
             reader.refresh();
             assertEquals(1, reader.errors(5), "final values stay readable after close");
+            assertEquals(List.of("DELIVERY_FAILED gsi=5"), errors);
             assertEquals(1, reader.asserted(5));
             assertThrows(UnknownGsiException.class, () -> reader.asserted(8));
         }

@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
  * The smallest embedding: a VMM builds a fabric over eventfds, hands a device its source
  * group, the device's queue thread triggers, and close() delivers what was accepted.
  */
-@Command(name = "embed", description = "Minimal embedding example: build, trigger, close, read the eventfds back.")
+@Command(name = "embed", mixinStandardHelpOptions = true, versionProvider = Main.ManifestVersion.class, description = "Minimal embedding example: build, trigger, close, read the eventfds back.")
 public final class EmbeddingExample implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {

@@ -51,7 +51,7 @@ final class KvmStorm {
             FabricCounters counters;
             LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount);
             try (InterruptFabric fabric = o.configure(InterruptFabric.builder().gsiCount(gsiCount)).sink(probe).build()) {
-                r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe);
+                r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe, "irqfd writes");
                 counters = fabric.counters();
             } finally {
                 StormCommand.progressExtra = null;
@@ -81,8 +81,9 @@ final class KvmStorm {
             System.out.printf(Locale.ROOT, "  irqfd writes      %,15d   (%.3f M/s)%n", writes, writes / s / 1e6);
             System.out.printf(Locale.ROOT, "  guest handled     %,15d   (%.1f k interrupts/s, counted by the guest in its memory)%n",
                     handled, handled / s / 1e3);
-            System.out.printf(Locale.ROOT, "  coalescing        %15.1f   assertions per irqfd write (fabric)%n", StormCommand.ratio(asserted, writes));
-            System.out.printf(Locale.ROOT, "  coalescing        %15.1f   assertions per interrupt handled (seen from inside the guest)%n",
+            System.out.printf(Locale.ROOT, "  coalescing ratio  %15.1f   assertions per irqfd write (the fabric's coalescing)%n",
+                    StormCommand.ratio(asserted, writes));
+            System.out.printf(Locale.ROOT, "  guest ratio       %15.1f   assertions per interrupt the guest handled (the fabric's and KVM's merging together)%n",
                     StormCommand.ratio(asserted, handled));
             System.out.printf(Locale.ROOT, "  overflowed        %,15d   (ring full)%n", counters.totalOverflowed());
             System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);

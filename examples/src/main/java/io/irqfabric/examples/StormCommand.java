@@ -5,14 +5,21 @@ import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.eventfd.EventFdSink;
 import io.irqfabric.kvm.Kvm;
+import io.irqfabric.NativeCallException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -21,24 +28,32 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * them into eventfd writes. At the end the eventfds are read back and the run is checked for
  * loss.
  */
-@Command(name = "storm", description = "Interrupt storm through the fabric into real eventfds (or a KVM guest).")
+@Command(name = "storm", mixinStandardHelpOptions = true, versionProvider = Main.ManifestVersion.class,
+        description = {"Interrupt storm through the fabric into real eventfds (or a KVM guest).",
+            "Ctrl-C ends the storm early: the result so far is printed and a counters file the storm created is removed."})
 public final class StormCommand implements Callable<Integer> {
-    @Option(names = {"-p", "--producers"}, description = "producer threads (default: ${DEFAULT-VALUE})")
+    /** The longest storm accepted: a day. */
+    static final double MAX_SECONDS = 86_400;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-p", "--producers"}, paramLabel = "N", description = "producer threads (default: ${DEFAULT-VALUE})")
     int producers = 1;
 
-    @Option(names = {"-g", "--gsis"}, description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-g", "--gsis"}, paramLabel = "N", description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
     int gsis = 64;
 
-    @Option(names = {"-d", "--duration"}, description = "seconds of storm (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS", description = "seconds of storm, at most a day (default: ${DEFAULT-VALUE})")
     double seconds = 5;
 
-    @Option(names = "--ring", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
+    @Option(names = "--ring", paramLabel = "SLOTS", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
     int ringSize = 4096;
 
-    @Option(names = "--wait", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "STRATEGY", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     DispatcherWait wait = DispatcherWait.YIELDING;
 
-    @Option(names = "--counters-file", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
+    @Option(names = "--counters-file", paramLabel = "FILE", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
     java.nio.file.Path countersFile;
 
     /** Applies the options every mode shares to a fabric builder. */
@@ -53,32 +68,80 @@ public final class StormCommand implements Callable<Integer> {
     /** Where the deliveries go. */
     enum Target { auto, eventfd, kvm }
 
-    @Option(names = "--target", description = "auto (a KVM guest when /dev/kvm is usable, else eventfds), eventfd, kvm (default: ${DEFAULT-VALUE})")
+    @Option(names = "--target", paramLabel = "TARGET", description = "auto (a KVM guest when /dev/kvm is usable, else eventfds), eventfd, kvm (default: ${DEFAULT-VALUE})")
     Target target = Target.auto;
+
+    /** Set when the JVM is shutting down (Ctrl-C): the producers end the storm early. */
+    private static volatile boolean stopRequested;
 
     @Override
     public Integer call() throws Exception {
-        if (producers < 1 || gsis < 1 || seconds <= 0) {
-            System.err.println("storm: --producers, --gsis and --duration must be positive");
-            return 2;
+        validate();
+        // Ctrl-C: the shutdown hook ends the storm; this thread closes the fabric (delivering
+        // everything accepted) and prints the result so far; then the hook removes the counters
+        // file if this storm created it.
+        boolean createsCounters = countersFile != null && !Files.exists(countersFile);
+        CountDownLatch reported = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested = true;
+            try {
+                reported.await(30, TimeUnit.SECONDS); // bounded: the JVM is going down regardless
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (createsCounters) {
+                try {
+                    Files.deleteIfExists(countersFile);
+                } catch (IOException e) {
+                    System.err.println("storm: could not remove " + countersFile + ": " + e.getMessage());
+                }
+            }
+        }, "storm-interrupted");
+        stopRequested = false;
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return storm();
+        } finally {
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it removes the counters file now that the result is printed
+            }
         }
+    }
+
+    private void validate() {
+        if (producers < 1) {
+            throw new ParameterException(spec.commandLine(), "--producers must be at least 1, was " + producers);
+        }
+        if (gsis < 1) {
+            throw new ParameterException(spec.commandLine(), "--gsis must be at least 1, was " + gsis);
+        }
+        if (!(seconds > 0 && seconds <= MAX_SECONDS)) { // also refuses NaN
+            throw new ParameterException(spec.commandLine(),
+                    "--duration must be a number of seconds in (0, " + (long) MAX_SECONDS + "], was " + seconds);
+        }
+        InterruptFabric.builder().ringSize(ringSize); // refuses what the fabric would, before anything starts
+    }
+
+    private int storm() throws Exception {
         if (target != Target.eventfd) {
             String why = Kvm.unavailableReason();
             if (why == null) {
                 return KvmStorm.run(this);
             }
             if (target == Target.kvm) {
-                System.err.println("storm: --target kvm but /dev/kvm is not usable: " + why);
-                return 2;
+                throw new Main.UserException("--target kvm but /dev/kvm is not usable: " + why);
             }
             System.out.println("storm: /dev/kvm not usable (" + why + "): storming real eventfds instead");
         }
         System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, sink: real eventfds%n",
                 producers, gsis, seconds, ringSize, wait);
-        try (EventFdSink sink = EventFdSink.create(gsis)) {
+        try (EventFdSink sink = createEventFds(gsis)) {
             LatencyProbe probe = new LatencyProbe(sink, gsis);
             try (InterruptFabric fabric = configure(InterruptFabric.builder().gsiCount(gsis)).sink(probe).build()) {
-                StormResult r = runStorm(fabric, producers, 0, gsis, seconds, probe); // closes the fabric
+                StormResult r = runStorm(fabric, producers, 0, gsis, seconds, probe, "eventfd writes"); // closes the fabric
                 long[] readBack = new long[gsis];
                 for (int g = 0; g < gsis; g++) {
                     readBack[g] = sink.eventFd(g).read();
@@ -87,6 +150,22 @@ public final class StormCommand implements Callable<Integer> {
             }
         }
     }
+
+    /** One eventfd per GSI; running out of file descriptors is the user's limit, not a bug. */
+    private static EventFdSink createEventFds(int count) {
+        try {
+            return EventFdSink.create(count);
+        } catch (NativeCallException e) {
+            if (e.errno() == EMFILE || e.errno() == ENFILE) {
+                throw new Main.UserException("cannot open " + count + " eventfds (one per GSI): " + e.getMessage()
+                        + "; use fewer --gsis or raise the open-file limit (ulimit -n)");
+            }
+            throw e;
+        }
+    }
+
+    private static final int ENFILE = 23;
+    private static final int EMFILE = 24;
 
     /** What the producers did. */
     static final class StormResult {
@@ -110,7 +189,7 @@ public final class StormCommand implements Callable<Integer> {
      * fabric (which delivers everything accepted).
      */
     static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds,
-                                LatencyProbe probe) throws InterruptedException {
+                                LatencyProbe probe, String writes) throws InterruptedException {
         long[][] accepted = new long[producers][gsis];
         AtomicLongArray progress = new AtomicLongArray(producers * 16); // one cache line per producer
         CountDownLatch start = new CountDownLatch(1);
@@ -139,7 +218,7 @@ public final class StormCommand implements Callable<Integer> {
                     }
                     n += 256;
                     progress.lazySet(id * 16, n);
-                    if (System.nanoTime() >= end) {
+                    if (System.nanoTime() >= end || stopRequested) {
                         break;
                     }
                 }
@@ -170,8 +249,8 @@ public final class StormCommand implements Callable<Integer> {
             String extra = progressExtra == null ? "" : progressExtra.get();
             double dt = (now - lastT) / 1e9;
             if (dt > 0.05) {
-                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  eventfd writes %6.3f M/s  coalescing %6.1f:1  overflowed %d%s%n",
-                        (now - t0) / 1e9, (produced - lastAsserted) / dt / 1e6, (delivered - lastDelivered) / dt / 1e6,
+                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  %s %6.3f M/s  coalescing %6.1f:1  overflowed %d%s%n",
+                        (now - t0) / 1e9, (produced - lastAsserted) / dt / 1e6, writes, (delivered - lastDelivered) / dt / 1e6,
                         ratio(produced - lastAsserted, delivered - lastDelivered), c.totalOverflowed(), extra);
             }
             lastAsserted = produced;
@@ -179,6 +258,9 @@ public final class StormCommand implements Callable<Integer> {
             lastT = now;
         }
         double elapsed = (System.nanoTime() - t0) / 1e9;
+        if (stopRequested) {
+            System.out.printf(Locale.ROOT, "interrupted after %.1f s: draining the fabric, then the result so far%n", elapsed);
+        }
         probe.stop();
         fabric.close();
         long[] total = new long[baseGsi + gsis];

@@ -4,7 +4,11 @@ import io.irqfabric.InterruptFabric;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +28,26 @@ class ResamplerResilienceTest {
         GuestImage image = GuestImage.withIoapicEntries(List.of(
                 new GuestImage.IoapicEntry(broken, brokenVector, true),
                 new GuestImage.IoapicEntry(healthy, healthyVector, true)));
+        // The broken pin's failure is expected: the resampler's warning goes to this handler, not the build log.
+        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+        Logger log = Logger.getLogger(Resampler.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                warnings.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        boolean parents = log.getUseParentHandlers();
+        log.addHandler(capture);
+        log.setUseParentHandlers(false);
         try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(32).image(image).boot();
              InterruptFabric fabric = InterruptFabric.builder().gsiCount(32).sink(guest.sink()).build()) {
             AtomicInteger brokenCalls = new AtomicInteger();
@@ -43,6 +67,11 @@ class ResamplerResilienceTest {
                             + guest.handled(healthyVector) + ", broken calls " + brokenCalls.get());
             good.setLevel(false);
             bad.setLevel(false);
+        } finally {
+            log.removeHandler(capture);
+            log.setUseParentHandlers(parents);
         }
+        assertTrue(warnings.stream().anyMatch(r -> r.getMessage().contains("resample of pin " + broken + " failed")
+                && r.getThrown() instanceof IllegalStateException), "the failure was reported: " + warnings);
     }
 }

@@ -5,7 +5,7 @@ import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSink;
 import io.irqfabric.eventfd.EventFdSink;
 
-import java.util.Arrays;
+import org.HdrHistogram.Histogram;
 
 /**
  * Where the idle latency of {@code fabric_spin} goes: a diagnostic beside
@@ -19,7 +19,9 @@ import java.util.Arrays;
  *   <li>hand-back: from the write completing to the producer seeing it;</li>
  * </ol>
  * and, after the fabric is closed, the same write made by the producer thread itself after the
- * same gap ({@code direct}). Each timestamp costs a {@code System.nanoTime()} (~20-25 ns here).
+ * same gap ({@code direct}). Each timestamp costs a {@code System.nanoTime()} (~20-25 ns on the
+ * machines of {@code perf-results/}). Percentiles come from an HdrHistogram per part (ns, 3
+ * significant digits) over the second of two passes; the first is warm-up.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.irqfabric.bench.probe.IdleLatencyBreakdown [invocations]}
  */
@@ -38,12 +40,12 @@ public final class IdleLatencyBreakdown {
      */
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-        long[] trigger = new long[n];
-        long[] pickup = new long[n];
-        long[] write = new long[n];
-        long[] handBack = new long[n];
-        long[] total = new long[n];
-        long[] direct = new long[n];
+        Histogram trigger = histogram();
+        Histogram pickup = histogram();
+        Histogram write = histogram();
+        Histogram handBack = histogram();
+        Histogram total = histogram();
+        Histogram direct = histogram();
         try (EventFdSink fds = EventFdSink.create(1)) {
             InterruptSink timed = gsi -> {
                 deliverStart = System.nanoTime();
@@ -55,6 +57,9 @@ public final class IdleLatencyBreakdown {
             try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(1).sink(timed)
                     .waitStrategy(DispatcherWait.BUSY_SPIN).build()) {
                 for (int pass = 0; pass < 2; pass++) { // the first pass is warm-up
+                    for (Histogram h : new Histogram[]{trigger, pickup, write, handBack, total}) {
+                        h.reset();
+                    }
                     for (int i = 0; i < n; i++) {
                         gap();
                         long before = writes;
@@ -65,20 +70,21 @@ public final class IdleLatencyBreakdown {
                             Thread.onSpinWait();
                         }
                         long t2 = System.nanoTime();
-                        trigger[i] = t1 - t0;
-                        pickup[i] = deliverStart - t1;
-                        write[i] = deliverEnd - deliverStart;
-                        handBack[i] = t2 - deliverEnd;
-                        total[i] = t2 - t0;
+                        record(trigger, t1 - t0);
+                        record(pickup, deliverStart - t1);
+                        record(write, deliverEnd - deliverStart);
+                        record(handBack, t2 - deliverEnd);
+                        record(total, t2 - t0);
                     }
                 }
             }
-            for (int pass = 0; pass < 2; pass++) {
+            for (int pass = 0; pass < 2; pass++) { // the first pass is warm-up
+                direct.reset();
                 for (int i = 0; i < n; i++) {
                     gap();
                     long t0 = System.nanoTime();
                     fds.deliver(0);
-                    direct[i] = System.nanoTime() - t0;
+                    record(direct, System.nanoTime() - t0);
                 }
             }
         }
@@ -89,7 +95,8 @@ public final class IdleLatencyBreakdown {
         print("hand-back", handBack);
         print("total", total);
         print("direct write", direct);
-        System.out.printf("total / direct at p50: %.2f%n", (double) median(total) / median(direct));
+        System.out.printf("total / direct at p50: %.2f%n",
+                (double) total.getValueAtPercentile(50) / direct.getValueAtPercentile(50));
     }
 
     private static void gap() {
@@ -99,15 +106,18 @@ public final class IdleLatencyBreakdown {
         }
     }
 
-    private static long median(long[] x) {
-        long[] c = x.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
+    /** @return a histogram of nanoseconds up to 10 s, 3 significant digits */
+    private static Histogram histogram() {
+        return new Histogram(10_000_000_000L, 3);
     }
 
-    private static void print(String what, long[] x) {
-        long[] c = x.clone();
-        Arrays.sort(c);
-        System.out.printf("  %-20s p50 %6d   p90 %6d   p99 %6d%n", what, c[c.length / 2], c[c.length * 9 / 10], c[c.length * 99 / 100]);
+    /** Records a duration; a negative one (timestamps of two threads, the same instant) counts as 0. */
+    private static void record(Histogram h, long nanos) {
+        h.recordValue(Math.min(Math.max(0, nanos), h.getHighestTrackableValue()));
+    }
+
+    private static void print(String what, Histogram h) {
+        System.out.printf("  %-20s p50 %6d   p90 %6d   p99 %6d%n", what,
+                h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99));
     }
 }

@@ -1,5 +1,7 @@
 package io.irqfabric.bench.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -77,52 +79,39 @@ final class JmhResults {
     /**
      * @param json the text of a JMH JSON result file
      * @return the records
+     * @throws IllegalArgumentException if it is not JSON or not an array of results
      */
-    @SuppressWarnings("unchecked")
     static JmhResults parse(String json) {
-        Object root = Json.parse(json);
-        if (!(root instanceof List)) {
+        JsonNode root = Json.tree(json);
+        if (!root.isArray()) {
             throw new IllegalArgumentException("a JMH JSON result file is an array");
         }
         List<Record> out = new ArrayList<>();
-        for (Object o : (List<Object>) root) {
-            Map<String, Object> m = (Map<String, Object>) o;
-            String benchmark = (String) m.get("benchmark");
+        for (JsonNode m : root) {
+            String benchmark = m.path("benchmark").asText();
             String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
             Map<String, String> params = new LinkedHashMap<>();
-            Object p = m.get("params");
-            if (p instanceof Map) {
-                ((Map<String, Object>) p).forEach((k, v) -> params.put(k, String.valueOf(v)));
-            }
-            Map<String, Object> primary = (Map<String, Object>) m.get("primaryMetric");
+            m.path("params").properties().forEach(e -> params.put(e.getKey(), e.getValue().asText()));
+            JsonNode primary = m.path("primaryMetric");
             Map<String, Double> pct = new LinkedHashMap<>();
-            Object sp = primary.get("scorePercentiles");
-            if (sp instanceof Map) {
-                ((Map<String, Object>) sp).forEach((k, v) -> pct.put(k, Json.number(v)));
-            }
+            primary.path("scorePercentiles").properties().forEach(e -> pct.put(e.getKey(), Json.number(e.getValue())));
             Map<String, Double> secondary = new LinkedHashMap<>();
             Map<String, List<Double>> secondaryRaw = new LinkedHashMap<>();
-            Object sec = m.get("secondaryMetrics");
-            if (sec instanceof Map) {
-                ((Map<String, Object>) sec).forEach((k, v) -> {
-                    Map<String, Object> metric = (Map<String, Object>) v;
-                    secondary.put(k, Json.number(metric.get("score")));
-                    List<Double> raw = new ArrayList<>();
-                    if (metric.get("rawData") instanceof List) {
-                        for (Object fork : (List<Object>) metric.get("rawData")) {
-                            for (Object x : (List<Object>) fork) {
-                                raw.add(Json.number(x));
-                            }
-                        }
+            m.path("secondaryMetrics").properties().forEach(e -> {
+                secondary.put(e.getKey(), Json.number(e.getValue().get("score")));
+                List<Double> raw = new ArrayList<>();
+                for (JsonNode fork : e.getValue().path("rawData")) {
+                    for (JsonNode x : fork) {
+                        raw.add(Json.number(x));
                     }
-                    secondaryRaw.put(k, raw);
-                });
-            }
-            out.add(new Record(method, benchmark, (String) m.get("mode"), (int) Json.number(m.get("threads")),
+                }
+                secondaryRaw.put(e.getKey(), raw);
+            });
+            out.add(new Record(method, benchmark, m.path("mode").asText(), m.path("threads").asInt(),
                     params, Json.number(primary.get("score")), Json.number(primary.get("scoreError")),
-                    (String) primary.get("scoreUnit"), pct, secondary, secondaryRaw, (int) Json.number(m.get("forks")),
-                    m.get("warmupIterations") + " x " + m.get("warmupTime"),
-                    m.get("measurementIterations") + " x " + m.get("measurementTime")));
+                    primary.path("scoreUnit").asText(), pct, secondary, secondaryRaw, m.path("forks").asInt(),
+                    m.path("warmupIterations").asText() + " x " + m.path("warmupTime").asText(),
+                    m.path("measurementIterations").asText() + " x " + m.path("measurementTime").asText()));
         }
         return new JmhResults(out);
     }

@@ -7,6 +7,9 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,42 +44,50 @@ import java.util.concurrent.TimeUnit;
  * {@code --report-only} re-renders the report from an existing {@code jmh.json}/{@code floor.json}.
  * Exit status 1 if any benchmark failed (a loss check fails its benchmark) or lost anything.
  */
-public final class PerfRunner {
+@Command(name = "PerfRunner", mixinStandardHelpOptions = true,
+        description = "Runs the JMH suite and the C floor and writes perf-results/ (README.md, summary.json, charts).")
+public final class PerfRunner implements Callable<Integer> {
     /** Flags every forked benchmark JVM needs (Agrona's Unsafe access; JNA native access on JDK 24+). */
     static final String[] JVM_FLAGS = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true"};
 
-    private PerfRunner() {
-    }
+    @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out = Paths.get("perf-results");
+
+    @Option(names = "--floor", paramLabel = "FILE", description = "the C floor program; without it the floor is not run")
+    Path floorBinary;
+
+    @Option(names = "--guest", paramLabel = "FILE", description = "the test guest image for the end-to-end figure")
+    String guest;
+
+    @Option(names = "--quick", description = "one short iteration per benchmark (a smoke run)")
+    boolean quick;
+
+    @Option(names = "--report-only", description = "re-render the report from the jmh.json and floor.json in --out")
+    boolean reportOnly;
+
+    @Option(names = "--command", paramLabel = "TEXT", description = "the command recorded as the one that made the run (default: ${DEFAULT-VALUE})")
+    String command = "benchmarks/run-perf.sh";
+
+    @Option(names = "--start-epoch", paramLabel = "SECONDS", description = "when the whole command started, for its wall time")
+    long startEpoch = -1;
+
+    @Option(names = "--include", paramLabel = "REGEX", description = "JMH benchmarks to run (default: ${DEFAULT-VALUE})")
+    String include = "io\\.irqfabric\\.bench\\.jmh\\..*";
 
     /**
      * @param args see the class comment
+     */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PerfRunner()).execute(args));
+    }
+
+    /**
+     * @return 0, or 1 if any benchmark failed or a loss check did not pass
      * @throws Exception on failure
      */
-    public static void main(String[] args) throws Exception {
-        Path out = Paths.get("perf-results");
-        Path floorBinary = null;
-        String guest = null;
-        boolean quick = false;
-        boolean reportOnly = false;
-        String command = "benchmarks/run-perf.sh";
-        long startEpoch = -1;
-        String include = "io\\.irqfabric\\.bench\\.jmh\\..*";
-        for (int k = 0; k < args.length; k++) {
-            switch (args[k]) {
-                case "--out": out = Paths.get(args[++k]); break;
-                case "--floor": floorBinary = Paths.get(args[++k]); break;
-                case "--guest": guest = args[++k]; break;
-                case "--quick": quick = true; break;
-                case "--report-only": reportOnly = true; break;
-                case "--command": command = args[++k]; break;
-                case "--start-epoch": startEpoch = Long.parseLong(args[++k]); break;
-                case "--include": include = args[++k]; break;
-                default:
-                    System.err.println("unknown argument " + args[k]);
-                    System.exit(2);
-            }
-        }
+    @Override
+    public Integer call() throws Exception {
         Files.createDirectories(out);
         Path jmhJson = out.resolve("jmh.json");
         Path jmhLog = out.resolve("jmh.log");
@@ -88,15 +100,16 @@ public final class PerfRunner {
         Map<String, Object> previousRun = null;
         String runDate = DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0));
         long elapsed = startEpoch > 0 ? Instant.now().getEpochSecond() - startEpoch : -1;
+        String hardware = hardware();
         Path summaryJson = out.resolve("summary.json");
         if (Files.exists(summaryJson)) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> old = (Map<String, Object>) Json.parse(Files.readString(summaryJson));
+            Map<String, Object> old = Json.parseObject(Files.readString(summaryJson));
             if (reportOnly) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> carried = (Map<String, Object>) old.get("previous_run");
                 previousRun = carried;
                 runDate = String.valueOf(old.get("date"));
+                hardware = old.get("hardware") == null ? "" : String.valueOf(old.get("hardware"));
                 elapsed = old.get("elapsed_s") == null ? -1 : (long) Json.number(old.get("elapsed_s"));
             } else {
                 previousRun = Report.previousRunOf(old);
@@ -110,18 +123,20 @@ public final class PerfRunner {
         }
         String log = Files.exists(jmhLog) ? Files.readString(jmhLog) : "";
         JmhResults jmh = JmhResults.parse(Files.readString(jmhJson));
-        @SuppressWarnings("unchecked")
         Map<String, Object> floor = Files.exists(floorJson)
-                ? (Map<String, Object>) Json.parse(Files.readString(floorJson)) : new LinkedHashMap<>();
+                ? Json.parseObject(Files.readString(floorJson)) : new LinkedHashMap<>();
         if (!reportOnly && startEpoch > 0) {
             elapsed = Instant.now().getEpochSecond() - startEpoch;
         }
-        Report.RunInfo info = new Report.RunInfo(runDate, jdkOf(log), Runtime.getRuntime().availableProcessors(), command, settings, elapsed,
+        Report.RunInfo info = new Report.RunInfo(runDate, jdkOf(log), Runtime.getRuntime().availableProcessors(), hardware,
+                command, settings, elapsed,
                 lossChecks(log), failures(jmh, guest != null));
         Report report = Report.build(jmh, floor, info).withPreviousRun(previousRun);
         Files.writeString(summaryJson, Json.write(report.summary()));
         Files.writeString(out.resolve("README.md"), ReadmeWriter.write(report));
-        Charts.write(report, out);
+        for (String chart : Charts.write(report, out)) {
+            System.err.println("chart " + chart + ": nothing measured, not drawn");
+        }
         System.out.println("perf-results written to " + out.toAbsolutePath());
         for (Report.Target t : report.targets()) {
             System.out.printf("  %-62s %s%n", t.name(), t.met() == null ? "not measured"
@@ -129,8 +144,9 @@ public final class PerfRunner {
         }
         if (!info.failures().isEmpty() || !report.lossChecksOk()) {
             System.err.println("FAILED: benchmarks without result " + info.failures() + "; loss checks ok: " + report.lossChecksOk());
-            System.exit(1);
+            return 1;
         }
+        return 0;
     }
 
     private static void runJmh(String include, boolean quick, String guest, Path json, Path log) throws RunnerException, IOException {
@@ -181,7 +197,7 @@ public final class PerfRunner {
             throw new IOException("floor program failed: " + cmd + " exit " + (p.isAlive() ? "timeout" : p.exitValue()));
         }
         String line = bytes.toString(StandardCharsets.UTF_8).trim();
-        Json.parse(line); // fail here, not in the report, if it is not JSON
+        Json.parseObject(line); // fail here, not in the report, if it is not JSON
         Files.writeString(json, line + "\n");
         System.out.println("# C floor: " + line);
     }
@@ -224,6 +240,32 @@ public final class PerfRunner {
             }
         }
         return missing;
+    }
+
+    /**
+     * @return the processor model and the 1/5/15-minute load averages now, from /proc ("" parts
+     *         that cannot be read are left out)
+     */
+    static String hardware() {
+        String model = "";
+        String load = "";
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            model = "";
+        }
+        try {
+            String[] f = Files.readString(Paths.get("/proc/loadavg")).trim().split("\\s+");
+            load = "load average " + f[0] + " " + f[1] + " " + f[2] + " when the run started";
+        } catch (IOException | RuntimeException e) {
+            load = "";
+        }
+        return model.isEmpty() ? load : load.isEmpty() ? model : model + "; " + load;
     }
 
     private static String jdkOf(String log) {

@@ -37,7 +37,8 @@ final class ReadmeWriter {
         b.append("| command | `").append(info.command()).append("` |\n");
         b.append("| date (UTC) | ").append(info.date()).append(" |\n");
         b.append("| JDK | ").append(info.jdk()).append(" |\n");
-        b.append("| CPUs | ").append(info.cpus()).append(" (shared: this is a 2-core VM with other work on it) |\n");
+        b.append("| CPUs | ").append(info.cpus()).append(info.hardware().isEmpty() ? "" : ": " + info.hardware())
+                .append(" |\n");
         b.append("| JMH | ").append(info.jmhSettings()).append(" |\n");
         b.append("| wall time of the command | ").append(info.elapsedSec() >= 0
                 ? String.format(Locale.ROOT, "%d min %02d s", info.elapsedSec() / 60, info.elapsedSec() % 60)

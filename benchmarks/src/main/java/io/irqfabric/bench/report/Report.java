@@ -28,7 +28,7 @@ final class Report {
     /**
      * One figure for one configuration.
      *
-     * @param figure  1..5, as the issue numbers them
+     * @param figure  1..5, the figure of perf-results/README.md
      * @param metric  what is measured (a row group)
      * @param config  the path or floor name
      * @param value   the figure (NaN if not measured)
@@ -42,7 +42,7 @@ final class Report {
     }
 
     /**
-     * One target of the issue, with the measured ratio.
+     * One performance target, with the measured ratio.
      *
      * @param name     what is promised
      * @param measured the measured quantity, spelled out
@@ -67,13 +67,15 @@ final class Report {
      * @param date        ISO date-time of the run (UTC)
      * @param jdk         JDK that ran the benchmarks
      * @param cpus        available processors
+     * @param hardware    the processor model and the load average when the run started, as the
+     *                    machine reported them ("" if unknown)
      * @param command     the one command that regenerates everything
      * @param jmhSettings forks / warmup / measurement as used
      * @param elapsedSec  wall time of the whole command so far, or -1 if unknown
      * @param lossChecks  the loss-check verdict lines printed by the benchmarks' teardowns
      * @param failures    benchmarks that produced no result (failed), empty if none
      */
-    record RunInfo(String date, String jdk, int cpus, String command, String jmhSettings, long elapsedSec,
+    record RunInfo(String date, String jdk, int cpus, String hardware, String command, String jmhSettings, long elapsedSec,
                    List<String> lossChecks, List<String> failures) {
     }
 
@@ -341,8 +343,8 @@ final class Report {
                 10, false, "direct is bounded by one write(2) per assertion on the producer; the fabric by the "
                 + "producer's claim/publish, i.e. the same figure as producer cost"));
         targets.add(new Target(">= 20 M assertions/s absorbed with one producer", "fabric_spin storm1p, M/s",
-                storm1 / 1e6, 20, false, "the producer-side cost per assertion (1e9 / cost ns); on 2 shared cores the "
-                + "dispatcher and producer each need a whole core"));
+                storm1 / 1e6, 20, false, "the producer-side cost per assertion (1e9 / cost ns); on " + info.cpus()
+                + " CPUs the dispatcher and producer each need a whole core"));
         double idleF = value("idle_latency_p50", FABRIC_SPIN);
         double idleD = value("idle_latency_p50", DIRECT);
         targets.add(new Target("idle latency median <= 2x direct's write (spinning dispatcher)",
@@ -364,10 +366,10 @@ final class Report {
                 ? "not measured in this run: " + e2eUnavailable()
                 : String.format(Locale.ROOT, "the C floor writes the irqfd from the measuring thread, so only it and the "
                                 + "vCPU thread (halt-polling in KVM_RUN) run; the fabric adds a third runnable thread, its "
-                                + "dispatcher, on 2 vCPUs. The same C floor through a spinning C dispatcher thread takes "
+                                + "dispatcher, on %d CPUs. The same C floor through a spinning C dispatcher thread takes "
                                 + "%s (%s the direct floor); fabric_spin is %s of that, the rest being Java's share "
                                 + "(JNA write on the dispatcher, JNA reads of guest memory while waiting)",
-                        ns(value("e2e_latency_p50", "floor_handoff")),
+                        info.cpus(), ns(value("e2e_latency_p50", "floor_handoff")),
                         ratio(value("e2e_latency_p50", "floor_handoff") / e2eC),
                         ratio(e2eF / value("e2e_latency_p50", "floor_handoff")))));
         targets.add(new Target("0 B/op on the trigger path", "fabric_spin producer thread bytes / assertion",
@@ -388,12 +390,13 @@ final class Report {
 
     // ---- summary.json ------------------------------------------------------------------------
 
-    /** @return the machine-readable summary, keys as the issue lists them */
+    /** @return the machine-readable summary, headline figures first, then every figure */
     Map<String, Object> summary() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("date", info.date());
         s.put("jdk", info.jdk());
         s.put("cpu_count", info.cpus());
+        s.put("hardware", info.hardware());
         s.put("command", info.command());
         s.put("jmh_settings", info.jmhSettings());
         s.put("elapsed_s", info.elapsedSec() >= 0 ? info.elapsedSec() : null);

@@ -24,9 +24,8 @@ class ReportTest {
         try (InputStream in = ReportTest.class.getResourceAsStream("/jmh-fixture.json")) {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> floor = (Map<String, Object>) Json.parse(FLOOR);
-        Report.RunInfo info = new Report.RunInfo("2026-11-21T14:00:00", "JDK 17", 2, "benchmarks/run-perf.sh",
+        Map<String, Object> floor = Json.parseObject(FLOOR);
+        Report.RunInfo info = new Report.RunInfo("2026-11-21T14:00:00", "JDK 17", 2, "Test CPU @ 2.0GHz; load average 0.5 0.6 0.7 when the run started", "benchmarks/run-perf.sh",
                 "1 fork", 400, lossChecks, List.of());
         return Report.build(JmhResults.parse(json), floor, info);
     }
@@ -57,8 +56,8 @@ class ReportTest {
         Map<String, Object> alloc = (Map<String, Object>) s.get("alloc_bytes_per_op");
         assertEquals(128.0 / 250_000_000.0, (Double) alloc.get("trigger"), 1e-9);
         assertEquals(0.0, alloc.get("dispatch"));
-        assertEquals(0.0, s.get("lost"));
-        assertEquals(2.0, s.get("cpu_count"));
+        assertEquals(0, s.get("lost"));
+        assertEquals(2, s.get("cpu_count"));
     }
 
     @Test
@@ -103,6 +102,7 @@ class ReportTest {
         assertTrue(md.contains("| storm_1p | fabric_spin | 25.00 M/s | ± 1.00 M/s | 10.0x |"), md);
         assertTrue(md.contains("**missed**"));
         assertTrue(md.contains("6 min 40 s"));
+        assertTrue(md.contains("| CPUs | 2: Test CPU @ 2.0GHz; load average 0.5 0.6 0.7 when the run started |"), md);
         assertFalse(md.contains("CHECK FAILED"));
     }
 
@@ -144,5 +144,16 @@ class ReportTest {
         Object v = Json.parse("{\"a\": [1, 2.5, \"x\\\"y\", true, null], \"b\": {\"c\": -3e2}}");
         assertEquals(v, Json.parse(Json.write(v)));
         assertEquals("null\n", Json.write(Double.NaN));
+        assertEquals("null\n", Json.write(Double.POSITIVE_INFINITY));
+    }
+
+    @Test
+    void numbersAreWrittenExactly() {
+        // Every double comes back bit for bit: no rounding to a few digits, no lost zeros.
+        for (double d : new double[]{5520.479999999981, 5520.0, 552.0, 1.0e-7, 0.1 + 0.2, 50306974.26254602,
+                Double.MIN_VALUE, Double.MAX_VALUE, -0.0, 100.0 / 3.0}) {
+            assertEquals(d, Json.number(Json.parseObject(Json.write(Map.of("v", d))).get("v")), "round trip of " + d);
+        }
+        assertEquals(123456789012345L, ((Number) Json.parse(Json.write(123456789012345L))).longValue());
     }
 }
