@@ -11,5 +11,6 @@ module io.irqfabric.core {
     exports io.irqfabric.eventfd;
     exports io.irqfabric.ioapic;
     exports io.irqfabric.msi;
+    exports io.irqfabric.snapshot;
     exports io.irqfabric.virtio;
 }
