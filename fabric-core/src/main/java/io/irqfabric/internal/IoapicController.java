@@ -377,7 +377,13 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
             rises |= lines.roseUnconsumed(p) ? 1 << p : 0;
             routedPins |= routed[p] ? 1 << p : 0;
         }
-        return new IoapicState(ioregsel, ioapicId, entries, levels, rtcRemoteIrr, rises, routedPins, routeAddress, routeData);
+        long[] ra = new long[PINS];
+        int[] rd = new int[PINS];
+        for (int p = 0; p < PINS; p++) {
+            ra[p] = routed[p] ? routeAddress[p] : 0; // an unrouted pin's cache is meaningless
+            rd[p] = routed[p] ? routeData[p] : 0;
+        }
+        return new IoapicState(ioregsel, ioapicId, entries, levels, rtcRemoteIrr, rises, routedPins, ra, rd);
     }
 
     @Override

@@ -161,8 +161,8 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
         int[] rd = new int[count];
         for (int v = 0; v < count; v++) {
             routedBits |= routeCached(v) ? 1 << v : 0;
-            ra[v] = routeCachedAddress(v);
-            rd[v] = routeCachedData(v);
+            ra[v] = routeCached(v) ? routeCachedAddress(v) : 0; // an unrouted cache is meaningless
+            rd[v] = routeCached(v) ? routeCachedData(v) : 0;
         }
         return new MsiState(control, addressLow, addressHigh, data, maskBits, (int) pendingBits(0, count), routedBits, ra, rd);
     }

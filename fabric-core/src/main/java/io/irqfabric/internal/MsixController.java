@@ -200,8 +200,8 @@ public final class MsixController extends MsiVectorBank implements MsixTable {
             masks[v >>> 6] |= vectorMasked[v] ? bit : 0;
             pending[v >>> 6] |= hub.pendingBit(baseGsi + v) ? bit : 0;
             routedBits[v >>> 6] |= routeCached(v) ? bit : 0;
-            ra[v] = routeCachedAddress(v);
-            rd[v] = routeCachedData(v);
+            ra[v] = routeCached(v) ? routeCachedAddress(v) : 0; // an unrouted cache is meaningless
+            rd[v] = routeCached(v) ? routeCachedData(v) : 0;
         }
         return new MsixState(control, address, data, masks, pending, routedBits, ra, rd);
     }

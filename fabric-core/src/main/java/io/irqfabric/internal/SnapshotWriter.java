@@ -36,7 +36,7 @@ final class SnapshotWriter {
     static final int GROUP_PAYLOAD = 12;
     static final int MSIX_FIXED = 20;
     static final int MSIX_PER_VECTOR = 28;
-    static final int MSI_FIXED = 48;
+    static final int MSI_FIXED = 44;
     static final int MSI_PER_VECTOR = 12;
     static final int VIRTIO_MMIO_PAYLOAD = 8;
     static final int VIRTIO_PCI_FIXED = 12;
@@ -71,6 +71,9 @@ final class SnapshotWriter {
         b.putInt(image.owed().length);
         for (long w : image.owed()) {
             b.putLong(w);
+        }
+        if (b.position() != size - TRAILER) {
+            throw new IllegalStateException("snapshot layout: wrote " + b.position() + " bytes, sized " + (size - TRAILER));
         }
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, b.position());

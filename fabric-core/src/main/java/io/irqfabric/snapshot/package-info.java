@@ -54,7 +54,7 @@
  *                       bus subordinate u16, message control u32, address low u32,
  *                       address high u32, data u32, mask bits u32, pending bits u32,
  *                       routed bits u32, then per vector: route address u64,
- *                       route data u32                                        = 48 + 12 n
+ *                       route data u32                                        = 44 + 12 n
  *  type 5  VIRTIO_MMIO  GSI u32, interrupt status u32                         = 8
  *  type 6  VIRTIO_PCI   MSI-X table's first GSI u32, queues u32, config vector u16,
  *                       reserved u16, then per queue its vector u16           = 12 + 2 q
