@@ -42,7 +42,7 @@ class SnapshotStormStressTest {
     private static final int GROUP = 64;
     private static final int GROUP_SIZE = 16;
     private static final int PRODUCERS = 2;
-    private static final int PER_PRODUCER = 60_000;
+    private static final int PER_PRODUCER = 1_000_000;
 
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
@@ -69,11 +69,15 @@ class SnapshotStormStressTest {
     void everyAssertionAcceptedBeforeTheCutIsDeliveredBeforeItOrAfterRestore(int ring, long seed) throws Exception {
         AtomicLong clock = new AtomicLong();
         TickSink tick = new TickSink(GSIS, clock);
+        // A slower sink keeps the dispatcher a little behind the producers, so the batch that
+        // holds the barrier and the overflow log at the cut hold assertions from before it.
+        tick.slowNanos = 2_000L;
         byte[] snapshot;
         long t0;
         long[][] gsiLog = new long[PRODUCERS][];
         long[][] startLog = new long[PRODUCERS][];
         long[][] doneLog = new long[PRODUCERS][];
+        int[] produced = new int[PRODUCERS];
         try (InterruptFabric a = InterruptFabric.builder().gsiCount(GSIS).ringSize(ring).waitStrategy(DispatcherWait.PARKING)
                 .sink(tick).build()) {
             MsixTable t = table(a);
@@ -89,7 +93,8 @@ class SnapshotStormStressTest {
                 threads.add(new Thread(() -> {
                     SplittableRandom r = new SplittableRandom(seed + id);
                     try {
-                        for (int i = 0; i < PER_PRODUCER; i++) {
+                        // Until told to stop (after the snapshot returned), up to the log's capacity.
+                        for (int i = 0; i < PER_PRODUCER && !volatileStop; i++) {
                             boolean vector = r.nextBoolean();
                             int k = r.nextInt(vector ? VECTORS : GROUP_SIZE);
                             gsiLog[id][i] = vector ? TABLE + k : GROUP + k;
@@ -100,6 +105,7 @@ class SnapshotStormStressTest {
                                 group.trigger(k);
                             }
                             doneLog[id][i] = clock.incrementAndGet();
+                            produced[id] = i + 1;
                             progress.incrementAndGet();
                         }
                     } catch (Throwable e) {
@@ -122,17 +128,20 @@ class SnapshotStormStressTest {
             threads.forEach(Thread::start);
             guest.start();
             SplittableRandom r = new SplittableRandom(seed * 31);
-            long at = PRODUCERS * (long) PER_PRODUCER / 4 + r.nextInt(PRODUCERS * PER_PRODUCER / 2);
-            while (progress.get() < at && failure.get() == null && threads.stream().anyMatch(Thread::isAlive)) {
+            long at = 2_000 + r.nextInt(20_000);
+            while (progress.get() < at && failure.get() == null) {
                 Thread.onSpinWait();
             }
+            long inFlight = progress.get();
             t0 = clock.incrementAndGet();
             snapshot = a.snapshot();
+            volatileStop = true;
             for (Thread th : threads) {
                 th.join();
             }
-            volatileStop = true;
             guest.join();
+            assertTrue(progress.get() < PRODUCERS * (long) PER_PRODUCER && progress.get() > inFlight,
+                    "the producers were still running across the snapshot");
             assertNull(failure.get(), () -> "a thread failed: " + failure.get());
         }
         assertTrue(tick.cutTick > t0, "the cut came after T0");
@@ -140,7 +149,7 @@ class SnapshotStormStressTest {
         long[] newestBefore = new long[GSIS];
         int before = 0;
         for (int p = 0; p < PRODUCERS; p++) {
-            for (int i = 0; i < PER_PRODUCER; i++) {
+            for (int i = 0; i < produced[p]; i++) {
                 if (doneLog[p][i] < t0) {
                     int g = (int) gsiLog[p][i];
                     newestBefore[g] = Math.max(newestBefore[g], startLog[p][i]);

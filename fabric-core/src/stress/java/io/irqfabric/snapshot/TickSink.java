@@ -26,10 +26,20 @@ final class TickSink implements InterruptSink, HeldInterruptSource {
         this.lastDelivery = new long[gsis];
     }
 
+    /** Extra time each delivery takes (a slow sink keeps the dispatcher behind its producers). */
+    long slowNanos;
+
     @Override
     public int deliver(int gsi) {
         lastDelivery[gsi] = clock.incrementAndGet();
-        return inner.deliver(gsi);
+        int r = inner.deliver(gsi);
+        if (slowNanos > 0) {
+            long until = System.nanoTime() + slowNanos;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        }
+        return r;
     }
 
     @Override
