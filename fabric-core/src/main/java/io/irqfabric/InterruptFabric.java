@@ -445,6 +445,9 @@ public final class InterruptFabric implements AutoCloseable {
         if (queues < 1 || queues > 0xFFFF) {
             throw new FabricConfigException("virtio-PCI device of " + queues + " queues: allowed 1..65535");
         }
+        if (((MsixController) table).isDestroyed()) {
+            throw new SourceDestroyedException("createVirtioPci on a destroyed MSI-X table");
+        }
         port.checkOpen("createVirtioPci");
         VirtioPciController vectors = new VirtioPciController(hub, port, table, queues);
         hub.register(vectors);

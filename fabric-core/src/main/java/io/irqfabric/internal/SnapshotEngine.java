@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * restore, which is harmless, while missing one would lose an interrupt.
  */
 public final class SnapshotEngine {
+    private static final System.Logger LOG = System.getLogger(SnapshotEngine.class.getName());
     private final ControllerHub hub;
     private final ControllerPort port;
     private final OverflowLog overflow;
@@ -92,7 +93,11 @@ public final class SnapshotEngine {
      * @return the snapshot bytes
      */
     public byte[] snapshot() {
-        return SnapshotWriter.write((FabricImage) call(RingEvent.SNAPSHOT, 0, null, "snapshot()"));
+        FabricImage image = (FabricImage) call(RingEvent.SNAPSHOT, 0, null, "snapshot()");
+        byte[] bytes = SnapshotWriter.write(image);
+        LOG.log(System.Logger.Level.DEBUG, "snapshot: {0} controllers, {1} groups, {2} bytes",
+                image.devices().size(), image.groups().size(), bytes.length);
+        return bytes;
     }
 
     /**
@@ -105,6 +110,7 @@ public final class SnapshotEngine {
         FabricImage image = SnapshotReader.read(bytes);
         checkShape(image, currentShape()); // early, for a clear error; the dispatcher checks again at the cut
         call(RingEvent.RESTORE, 0, image, "restore()");
+        LOG.log(System.Logger.Level.DEBUG, "restored {0} controllers and {1} groups", image.devices().size(), image.groups().size());
     }
 
     /**

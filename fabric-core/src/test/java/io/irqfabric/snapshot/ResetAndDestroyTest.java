@@ -151,6 +151,7 @@ class ResetAndDestroyTest {
             f.fabric.destroy(pci);
             assertThrows(SourceDestroyedException.class, () -> pci.signalQueue(0));
             f.fabric.destroy(t);
+            assertThrows(SourceDestroyedException.class, () -> f.fabric.createVirtioPci(t, 1));
             mmio.signalUsedBuffer();
             f.fabric.destroy(mmio);
             assertEquals(1, f.fired(50), "signalled before the destroy: delivered");
