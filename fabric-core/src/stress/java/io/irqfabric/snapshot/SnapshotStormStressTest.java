@@ -30,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Accepted before the cut: its {@code trigger} returned (tick {@code done}) before the main
  * thread took tick {@code T0} and then called {@code snapshot()}; the barrier is published after
- * that. For each GSI let {@code s} be the newest start tick of those assertions. It is covered if
+ * that. Producers classify each assertion as they go (the main thread arms a flag before it takes
+ * {@code T0}, so an assertion that saw the flag clear is certainly before it), and the storm
+ * runs on, unbounded, until after the snapshot returned. For each GSI let {@code s} be the newest start tick of those assertions. It is covered if
  * the source started a delivery of the GSI after {@code s} and before the cut (the sink stamps
  * both on the dispatcher thread), or if the restored fabric delivers the GSI after every vector
  * is unmasked (it has no producers: whatever it delivers came from the snapshot).
@@ -42,7 +44,6 @@ class SnapshotStormStressTest {
     private static final int GROUP = 64;
     private static final int GROUP_SIZE = 16;
     private static final int PRODUCERS = 2;
-    private static final int PER_PRODUCER = 1_000_000;
 
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
@@ -74,10 +75,9 @@ class SnapshotStormStressTest {
         tick.slowNanos = 2_000L;
         byte[] snapshot;
         long t0;
-        long[][] gsiLog = new long[PRODUCERS][];
-        long[][] startLog = new long[PRODUCERS][];
-        long[][] doneLog = new long[PRODUCERS][];
-        int[] produced = new int[PRODUCERS];
+        long[][] newest = new long[PRODUCERS][GSIS];
+        armed = false;
+        t0Published = 0;
         try (InterruptFabric a = InterruptFabric.builder().gsiCount(GSIS).ringSize(ring).waitStrategy(DispatcherWait.PARKING)
                 .sink(tick).build()) {
             MsixTable t = table(a);
@@ -87,26 +87,35 @@ class SnapshotStormStressTest {
             List<Thread> threads = new ArrayList<>();
             for (int p = 0; p < PRODUCERS; p++) {
                 final int id = p;
-                gsiLog[p] = new long[PER_PRODUCER];
-                startLog[p] = new long[PER_PRODUCER];
-                doneLog[p] = new long[PER_PRODUCER];
                 threads.add(new Thread(() -> {
                     SplittableRandom r = new SplittableRandom(seed + id);
                     try {
-                        // Until told to stop (after the snapshot returned), up to the log's capacity.
-                        for (int i = 0; i < PER_PRODUCER && !volatileStop; i++) {
+                        while (!volatileStop) {
                             boolean vector = r.nextBoolean();
                             int k = r.nextInt(vector ? VECTORS : GROUP_SIZE);
-                            gsiLog[id][i] = vector ? TABLE + k : GROUP + k;
-                            startLog[id][i] = clock.incrementAndGet();
+                            long start = clock.incrementAndGet();
                             if (vector) {
                                 t.trigger(k);
                             } else {
                                 group.trigger(k);
                             }
-                            doneLog[id][i] = clock.incrementAndGet();
-                            produced[id] = i + 1;
+                            long done = clock.incrementAndGet();
                             progress.incrementAndGet();
+                            // Before T0? If the main thread has not armed yet, its T0 comes after
+                            // this read, so after done. Once armed, wait for T0 and compare.
+                            boolean before;
+                            if (!armed) {
+                                before = true;
+                            } else {
+                                long cut;
+                                while ((cut = t0Published) == 0) {
+                                    Thread.onSpinWait();
+                                }
+                                before = done < cut;
+                            }
+                            if (before) {
+                                newest[id][vector ? TABLE + k : GROUP + k] = start;
+                            }
                         }
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
@@ -132,31 +141,34 @@ class SnapshotStormStressTest {
             while (progress.get() < at && failure.get() == null) {
                 Thread.onSpinWait();
             }
+            armed = true;
             t0 = clock.incrementAndGet();
+            t0Published = t0;
             snapshot = a.snapshot();
+            long atReturn = progress.get();
+            while (progress.get() < atReturn + 1_000 && failure.get() == null) {
+                Thread.onSpinWait(); // and the storm goes on after the snapshot
+            }
             volatileStop = true;
             for (Thread th : threads) {
                 th.join();
             }
             guest.join();
-            assertTrue(progress.get() < PRODUCERS * (long) PER_PRODUCER,
-                    "the producers ran until told to stop, after the snapshot returned");
             assertNull(failure.get(), () -> "a thread failed: " + failure.get());
         }
         assertTrue(tick.cutTick > t0, "the cut came after T0");
 
         long[] newestBefore = new long[GSIS];
         int before = 0;
-        for (int p = 0; p < PRODUCERS; p++) {
-            for (int i = 0; i < produced[p]; i++) {
-                if (doneLog[p][i] < t0) {
-                    int g = (int) gsiLog[p][i];
-                    newestBefore[g] = Math.max(newestBefore[g], startLog[p][i]);
+        for (long[] n : newest) {
+            for (int g = 0; g < GSIS; g++) {
+                if (n[g] != 0) {
+                    newestBefore[g] = Math.max(newestBefore[g], n[g]);
                     before++;
                 }
             }
         }
-        assertTrue(before > 0, "some assertions were accepted before the cut");
+        assertTrue(before > 0, "some GSIs were asserted before the cut");
 
         try (EventFdSink sinkB = EventFdSink.create(GSIS);
              InterruptFabric b = InterruptFabric.builder().gsiCount(GSIS).sink(sinkB).build()) {
@@ -197,4 +209,6 @@ class SnapshotStormStressTest {
     }
 
     private static volatile boolean volatileStop;
+    private static volatile boolean armed;
+    private static volatile long t0Published;
 }
