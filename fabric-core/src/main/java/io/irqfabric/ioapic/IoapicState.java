@@ -45,15 +45,6 @@ public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, 
         return a.clone();
     }
 
-    /** The reset state: every entry masked, every line low, no routes. */
-    public static final IoapicState RESET;
-
-    static {
-        long[] e = new long[IoapicPort.PINS];
-        Arrays.fill(e, RedirectionEntry.RESET);
-        RESET = new IoapicState(0, 0, e, 0, false, 0, 0, new long[IoapicPort.PINS], new int[IoapicPort.PINS]);
-    }
-
     @Override
     public long[] entries() {
         return entries.clone();
