@@ -3,8 +3,12 @@ package io.irqfabric.kvm;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSourceGroup;
 import io.irqfabric.InterruptSourceType;
+import io.irqfabric.ioapic.IoapicPort;
+import io.irqfabric.ioapic.RedirectionEntry;
 import io.irqfabric.msi.MsixTable;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -98,6 +102,49 @@ class KvmSnapshotEndToEndTest {
             assertTrue(guest.awaitHandled(0x30, 1, WAIT_MS));
             assertEquals(1, guest.handled(BASE_VECTOR + 2), "exactly once");
             assertEquals(1, guest.handled(HELD_VECTOR), "the held interrupt exactly once");
+            assertNull(guest.failure());
+        }
+    }
+
+    @Test
+    void theFabricIoapicRestoredOntoANewSplitIrqchipVmRecreatesItsPinRoutes() {
+        KvmAssumptions.assumeKvm("theFabricIoapicRestoredOntoANewSplitIrqchipVmRecreatesItsPinRoutes");
+        final int edgePin = 3;
+        final int edgeVector = 0x58;
+        final int levelPin = 5;
+        final int levelVector = 0x59;
+        GuestImage programs = GuestImage.withIoapicEntries(List.of(
+                new GuestImage.IoapicEntry(edgePin, edgeVector, false),
+                new GuestImage.IoapicEntry(levelPin, levelVector, true)));
+        byte[] snapshot;
+        try (KvmGuestVm guest = KvmGuestVm.builder().irqchip(IrqchipMode.SPLIT).gsiCount(32).image(programs).create();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(32).ioapic(true)
+                     .sink(guest.sink()).routeListener(guest.routing()).build()) {
+            guest.start(UserspaceIoapic.of(fabric.ioapic()));
+            fabric.ioapic().pulse(edgePin);
+            assertTrue(guest.awaitHandled(edgeVector, 1, WAIT_MS), "failure=" + guest.failure());
+            snapshot = fabric.snapshot();
+        }
+        // The new VM's guest programs nothing: every IOAPIC route there comes from the snapshot.
+        try (KvmGuestVm guest = KvmGuestVm.builder().irqchip(IrqchipMode.SPLIT).gsiCount(32)
+                .image(GuestImage.withIoapicEntries(List.of())).create();
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(32).ioapic(true)
+                     .sink(guest.sink()).routeListener(guest.routing()).build()) {
+            IoapicPort io = fabric.ioapic();
+            guest.start(UserspaceIoapic.of(io));
+            assertEquals(-1, guest.routing().kvmGsi(edgePin), "nothing routed before the restore");
+            fabric.restore(snapshot);
+            fabric.sync();
+            assertEquals(edgeVector, RedirectionEntry.vector(io.redirectionEntry(edgePin)));
+            assertTrue(RedirectionEntry.isLevelTriggered(io.redirectionEntry(levelPin)));
+            assertEquals(edgePin, guest.routing().kvmGsi(edgePin), "the pin's route is on its own KVM GSI again");
+            assertEquals(levelPin, guest.routing().kvmGsi(levelPin));
+            assertTrue(guest.routing().isIrqFdAssigned(edgePin) && guest.routing().isIrqFdAssigned(levelPin));
+            io.pulse(edgePin);
+            assertTrue(guest.awaitHandled(edgeVector, 1, WAIT_MS), "an edge through the restored route; failure=" + guest.failure());
+            io.setLevel(levelPin, true);
+            assertTrue(guest.awaitHandled(levelVector, 1, WAIT_MS), "a level through the restored route");
+            io.setLevel(levelPin, false);
             assertNull(guest.failure());
         }
     }
