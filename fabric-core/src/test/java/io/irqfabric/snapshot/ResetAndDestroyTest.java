@@ -175,6 +175,8 @@ class ResetAndDestroyTest {
             other.fabric.restore(f.fabric.snapshot());
             assertEquals(SnapshotFormatException.Reason.MISMATCH,
                     assertThrows(SnapshotFormatException.class, () -> other.fabric.restore(withGroup)).reason());
+            f.fabric.createGroup(InterruptSourceType.MSI, 100, 2).trigger(0); // its GSIs are free again
+            assertEquals(1, f.fired(100));
         }
     }
 }
