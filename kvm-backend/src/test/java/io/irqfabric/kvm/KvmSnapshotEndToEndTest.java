@@ -81,7 +81,15 @@ class KvmSnapshotEndToEndTest {
             guest.routing().setMsiRoute(HELD_GSI, TestMsi.address(0), TestMsi.edge(HELD_VECTOR));
             guest.routing().commitRoutes();
 
+            List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            guest.routing().setTrace(calls::add);
             fabric.restore(snapshot);
+            fabric.sync();
+            synchronized (calls) {
+                int routing = calls.indexOf(calls.stream().filter(c -> c.startsWith("ROUTING")).findFirst().orElse("none"));
+                int firstIrqfd = calls.indexOf(calls.stream().filter(c -> c.startsWith("IRQFD+")).findFirst().orElse("none"));
+                assertTrue(routing >= 0 && firstIrqfd > routing, "the restored routes are set before any irqfd: " + calls);
+            }
 
             assertTrue(guest.awaitHandled(HELD_VECTOR, 1, WAIT_MS),
                     "the interrupt held in the old VM's eventfd is raised in the new VM; failure=" + guest.failure());
