@@ -19,6 +19,7 @@ import io.irqfabric.internal.OverflowLog;
 import io.irqfabric.internal.PaddedInt;
 import io.irqfabric.internal.ParkingWaitStrategy;
 import io.irqfabric.internal.RingEvent;
+import io.irqfabric.internal.SnapshotEngine;
 import io.irqfabric.internal.VirtioMmioController;
 import io.irqfabric.internal.VirtioPciController;
 import io.irqfabric.ioapic.IoapicPort;
@@ -107,6 +108,7 @@ public final class InterruptFabric implements AutoCloseable {
     private final Thread dispatcherThread;
     private final ControllerHub hub;
     private final ControllerPort port;
+    private final SnapshotEngine snapshots;
     private final IoapicController ioapic;
     /** GSIs below this are IOAPIC pins (24 with an IOAPIC, else 0): trigger() pulses them. */
     private final int ioapicPins;
@@ -136,6 +138,7 @@ public final class InterruptFabric implements AutoCloseable {
         this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed, inFlight);
         this.port = new ControllerPort(ring, dispatcher, closed, overflow, inFlight, producers);
         this.publicCounters = new FabricCounters(counters, overflow, hub, producers);
+        this.snapshots = new SnapshotEngine(hub, port, overflow, gsiCount, b.ioapic, b.sink, b.routeListener);
         if (b.ioapic) {
             if (gsiCount < IoapicPort.PINS) {
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
@@ -274,7 +277,9 @@ public final class InterruptFabric implements AutoCloseable {
             // pulse through the IOAPIC), so it shares them; any other group owns its GSIs.
             hub.claim(baseGsi, count, type + " source group");
         }
-        return new InterruptSourceGroup(this, type, baseGsi, count);
+        InterruptSourceGroup group = new InterruptSourceGroup(this, type, baseGsi, count);
+        snapshots.addGroup(group, type, baseGsi, count);
+        return group;
     }
 
     private void checkGsiRange(int baseGsi, int count) {
@@ -402,6 +407,9 @@ public final class InterruptFabric implements AutoCloseable {
         if (queues < 1 || queues > 0xFFFF) {
             throw new FabricConfigException("virtio-PCI device of " + queues + " queues: allowed 1..65535");
         }
+        if (((MsixController) table).isDestroyed()) {
+            throw new SourceDestroyedException("createVirtioPci on a destroyed MSI-X table");
+        }
         port.checkOpen("createVirtioPci");
         VirtioPciController vectors = new VirtioPciController(hub, port, table, queues);
         hub.register(vectors);
@@ -435,6 +443,113 @@ public final class InterruptFabric implements AutoCloseable {
      */
     void injectDispatcherFault(Throwable t, int times) {
         dispatcher.injectFault(t, times);
+    }
+
+    // ---------------------------------------------------------------- snapshot, restore, destroy
+
+    /**
+     * Takes a snapshot of every piece of interrupt state at one cut in the ring, encoded in the
+     * format drawn in {@link io.irqfabric.snapshot}. The cut is a barrier event: everything
+     * published before this call (by any thread that happened-before it) is applied and either
+     * delivered or captured as owed; producers are not stopped, and what they publish after the
+     * barrier is handled after the capture. The fabric keeps running and still delivers what it
+     * owed: a snapshot changes nothing.
+     *
+     * @return the snapshot
+     * @throws FabricClosedException if the fabric is closed
+     * @throws FabricStateException  if called on the dispatcher thread
+     */
+    public byte[] snapshot() {
+        return snapshots.snapshot();
+    }
+
+    /**
+     * Applies a snapshot to this fabric, which must have the same configuration: GSI count,
+     * IOAPIC, and the same controllers (kind, GSIs, vector and queue counts, requester ID, bus
+     * range, in the same creation order) and groups. Re-create them first, as the VMM re-creates
+     * its devices, then restore. The bytes are decoded and checked completely before anything is
+     * applied; then, in one dispatcher step at a cut in the ring, every controller gets its state
+     * (routes staged, committed before the deliveries of that batch: route before irqfd), and
+     * every GSI that owed a delivery at the snapshot's cut is asserted again (when in doubt,
+     * raise): delivered at the end of that batch, or a pending bit if its source is masked.
+     *
+     * @param snapshot the bytes {@link #snapshot()} produced
+     * @throws io.irqfabric.snapshot.SnapshotFormatException if the bytes are truncated,
+     *         corrupted, foreign, of a newer version, malformed, or of another configuration;
+     *         nothing was applied
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public void restore(byte[] snapshot) {
+        snapshots.restore(snapshot);
+    }
+
+    /**
+     * Destroys a group (hot-unplug of a device whose sources are plain GSIs). From the moment
+     * this is called the group's {@link InterruptSourceGroup#trigger(int)} throws
+     * {@link SourceDestroyedException}; an assertion it accepted before is delivered: this call
+     * returns once every event published before it has been handled and flushed. The group's
+     * GSIs are free for a new group or controller.
+     *
+     * @param group a group of this fabric
+     * @throws SourceDestroyedException if it already was destroyed
+     * @throws FabricConfigException    if it belongs to another fabric
+     */
+    public void destroy(InterruptSourceGroup group) {
+        if (group.fabric() != this) {
+            throw new FabricConfigException("destroy: the group belongs to another fabric");
+        }
+        if (!group.markDestroyed()) {
+            throw new SourceDestroyedException("destroy: " + group + " already destroyed");
+        }
+        snapshots.removeGroup(group);
+        if (!(group.type() == InterruptSourceType.LEGACY_IRQ && group.baseGsi() + group.count() <= ioapicPins)) {
+            hub.release(group.baseGsi(), group.count()); // as createGroup claimed them
+        }
+    }
+
+    /**
+     * Destroys an MSI-X table or MSI capability (hot-unplug). Its facade refuses every call from
+     * now on with {@link SourceDestroyedException}; then, in ring order, its routes are removed,
+     * its masked vectors' pending bits are dropped (reported as rejections: no driver remains to
+     * unmask them), and its GSIs become plain GSIs, free for a new controller. An assertion
+     * accepted before is delivered if its vector was unmasked; one that raced the destroy and was
+     * accepted is delivered on the plain GSI. A virtio-PCI map on a table must be destroyed first.
+     *
+     * @param vectors a table or capability of this fabric
+     * @throws SourceDestroyedException if it already was destroyed
+     * @throws FabricConfigException    if it belongs to another fabric
+     * @throws FabricStateException     if a virtio-PCI map still uses the table
+     */
+    public void destroy(io.irqfabric.msi.MsiVectorGroup vectors) {
+        snapshots.destroy(device(vectors), "destroy(" + vectors.getClass().getSimpleName() + ")");
+    }
+
+    /**
+     * Destroys a virtio-MMIO interrupt (hot-unplug): its facade refuses from now on, its GSI is
+     * free. An assertion accepted before is delivered.
+     *
+     * @param interrupt an interrupt of this fabric
+     * @throws SourceDestroyedException if it already was destroyed
+     */
+    public void destroy(VirtioMmioInterrupt interrupt) {
+        snapshots.destroy(device(interrupt), "destroy(VirtioMmioInterrupt)");
+    }
+
+    /**
+     * Destroys a virtio-PCI vector map: its facade refuses from now on; its MSI-X table stays.
+     *
+     * @param vectors a map of this fabric
+     * @throws SourceDestroyedException if it already was destroyed
+     */
+    public void destroy(VirtioPciVectors vectors) {
+        snapshots.destroy(device(vectors), "destroy(VirtioPciVectors)");
+    }
+
+    private static GuestDevice device(Object facade) {
+        if (!(facade instanceof GuestDevice)) {
+            throw new FabricConfigException("destroy: not a controller created by an irqfabric fabric");
+        }
+        return (GuestDevice) facade;
     }
 
     /**

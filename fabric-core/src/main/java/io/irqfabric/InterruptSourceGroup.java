@@ -3,13 +3,16 @@ package io.irqfabric;
 /**
  * A group of interrupt sources on consecutive GSIs, handed out by
  * {@link InterruptFabric#createGroup}: what a device's queue threads trigger. The Java
- * counterpart of rust-vmm's {@code InterruptSourceGroup}. Immutable and thread-safe.
+ * counterpart of rust-vmm's {@code InterruptSourceGroup}. Thread-safe; its only state is whether
+ * it was {@link InterruptFabric#destroy(InterruptSourceGroup) destroyed}.
  */
 public final class InterruptSourceGroup {
     private final InterruptFabric fabric;
     private final InterruptSourceType type;
     private final int baseGsi;
     private final int count;
+    /** Set once by {@link InterruptFabric#destroy(InterruptSourceGroup)}; read on every trigger. */
+    private volatile boolean destroyed;
 
     InterruptSourceGroup(InterruptFabric fabric, InterruptSourceType type, int baseGsi, int count) {
         this.fabric = fabric;
@@ -31,6 +34,9 @@ public final class InterruptSourceGroup {
             throw new UnknownGsiException(index, "source index " + index + " is outside this " + type
                     + " group of " + count + " (GSIs " + baseGsi + ".." + (baseGsi + count - 1) + ")");
         }
+        if (destroyed) {
+            throw new SourceDestroyedException("trigger(" + index + ") on destroyed " + this);
+        }
         fabric.trigger(baseGsi + index);
     }
 
@@ -43,6 +49,23 @@ public final class InterruptSourceGroup {
             throw new UnknownGsiException(index, "source index " + index + " is outside this group of " + count);
         }
         return baseGsi + index;
+    }
+
+    /** @return true once the group was destroyed */
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    InterruptFabric fabric() {
+        return fabric;
+    }
+
+    synchronized boolean markDestroyed() {
+        if (destroyed) {
+            return false;
+        }
+        destroyed = true;
+        return true;
     }
 
     /** @return the group's type */

@@ -204,7 +204,11 @@ public final class ControllerHub {
                     reject(e.target, e.a);
                     break;
                 default:
-                    report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.type, null);
+                    if (e.type >= RingEvent.FIRST_SNAPSHOT_TYPE && snapshots != null) {
+                        snapshots.handle(e);
+                    } else {
+                        report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.type, null);
+                    }
                     break;
             }
         } catch (Throwable t) {
@@ -217,7 +221,8 @@ public final class ControllerHub {
     }
 
     private GuestDevice device(int id) {
-        return devices[id];
+        GuestDevice d = devices[id];
+        return d.detached ? tombstone : d;
     }
 
     /** Dispatcher, at batch end before the flush: drain lines, commit routes. */
@@ -433,5 +438,120 @@ public final class ControllerHub {
         } catch (Throwable ignored) {
             // The error handler must not stop the dispatcher; its own failure is dropped here.
         }
+    }
+
+    // ---------------------------------------------------------------- snapshot, reset, destroy
+
+    private SnapshotEngine snapshots;
+    private PendingSet deferred;
+    /** Answers register accesses that reach a destroyed device: reads all ones, writes ignored. */
+    private final GuestDevice tombstone = new GuestDevice(this, null, -1) {
+        @Override
+        public long read(int space, long offset, int size) {
+            return ones(size);
+        }
+
+        @Override
+        public void write(int space, long offset, int size, long value) {
+        }
+
+        @Override
+        public Object captureState() {
+            return null;
+        }
+
+        @Override
+        public void applyState(Object state) {
+        }
+    };
+
+    /** @return the snapshot engine (facades use it for state, reset and destroy) */
+    SnapshotEngine snapshotEngine() {
+        return snapshots;
+    }
+
+    /** Installs the engine that handles the snapshot event types (before the dispatcher starts). */
+    void snapshots(SnapshotEngine engine) {
+        this.snapshots = engine;
+    }
+
+    /** Dispatcher: binds the set of GSIs whose records wait for their fence (see Dispatcher.endOfBatch). */
+    void bindDeferred(PendingSet deferredSet) {
+        this.deferred = deferredSet;
+    }
+
+    /** @return the pending set (dispatcher) */
+    PendingSet pendingSet() {
+        return pending;
+    }
+
+    /** @return the deferred set, or null if the dispatcher did not bind one (dispatcher) */
+    PendingSet deferredSet() {
+        return deferred;
+    }
+
+    /** @return the registered devices in creation order, destroyed ones included (any thread) */
+    GuestDevice[] devices() {
+        return devices;
+    }
+
+    /** Dispatcher: the device with {@code id}, which must not be detached. */
+    GuestDevice liveDevice(int id) {
+        GuestDevice d = devices[id];
+        if (d.detached) {
+            throw new io.irqfabric.SourceDestroyedException("device " + id + " was destroyed");
+        }
+        return d;
+    }
+
+    /** Dispatcher: detaches device {@code id} (hot-unplug); later events for it meet the tombstone. */
+    void detach(int id) {
+        GuestDevice d = devices[id];
+        if (!d.detached) {
+            d.detach();
+            d.detached = true;
+        }
+    }
+
+    /** Frees GSIs {@code base..base+count-1} for a new controller (after its owner was detached). */
+    public synchronized void release(int base, int count) {
+        for (int g = base; g < base + count; g++) {
+            claimed[g >>> 6] &= ~(1L << (g & 63));
+        }
+        owners.remove(base);
+    }
+
+    /**
+     * Dispatcher: sets or clears the pending bit of {@code gsi} from a state record. A bit for a
+     * GSI whose gate is open is raised instead (delivered at batch end): an interrupt that was
+     * pending must not stay invisible in a bit nobody will look at. A bit for a blocked GSI is
+     * rejected as any assertion on it would be.
+     */
+    public void restorePendingBit(int gsi, boolean bit) {
+        long mask = 1L << (gsi & 63);
+        if (!bit) {
+            pendingBits[gsi >>> 6] &= ~mask;
+        } else if (gate[gsi] == MASKED) {
+            pendingBits[gsi >>> 6] |= mask;
+        } else if (gate[gsi] == OPEN) {
+            pending.add(gsi);
+        } else {
+            reject(gsi, gateDetail[gsi]);
+        }
+    }
+
+    /**
+     * Dispatcher: a GSI leaves its controller (destroy). Its pending bit is dropped (reported as a
+     * rejection: no driver remains to unmask it), its gate opens, so an assertion that still
+     * reaches it is delivered as for any GSI without a controller.
+     */
+    public void releaseGate(int gsi) {
+        long mask = 1L << (gsi & 63);
+        if ((pendingBits[gsi >>> 6] & mask) != 0) {
+            pendingBits[gsi >>> 6] &= ~mask;
+            reject(gsi, 0);
+        }
+        gate[gsi] = OPEN;
+        gateDetail[gsi] = 0;
     }
 }

@@ -122,6 +122,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         this.hub = hub;
         this.gate = hub.gate();
         hub.bind(pending);
+        hub.bindDeferred(deferred);
         this.syncReplies = new ReplySlot[ring.getBufferSize()];
         this.barrier = ring.newBarrier();
         ring.addGatingSequences(sequence);

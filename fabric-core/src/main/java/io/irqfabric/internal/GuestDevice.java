@@ -12,6 +12,8 @@ public abstract class GuestDevice {
     /** GSI named in error reports about this device's registers. */
     protected final int reportGsi;
     private int id = -1;
+    /** Dispatcher only: set when the dispatcher detached the device (destroy). */
+    boolean detached;
 
     protected GuestDevice(ControllerHub hub, ControllerPort port, int reportGsi) {
         this.hub = hub;
@@ -44,11 +46,13 @@ public abstract class GuestDevice {
 
     /** Producer side: a read through the ring. */
     protected final long requestRead(int space, long offset, int size, String what) {
+        checkLive(what);
         return port.request(RingEvent.DEVICE_READ, id, ControllerPort.pack(space, offset, size), 0, what);
     }
 
     /** Producer side: a write through the ring. */
     protected final void postWrite(int space, long offset, int size, long value, String what) {
+        checkLive(what);
         port.post(RingEvent.DEVICE_WRITE, id, ControllerPort.pack(space, offset, size), value, what);
     }
 
@@ -68,5 +72,71 @@ public abstract class GuestDevice {
      */
     public static long ones(int size) {
         return size >= 1 && size < 8 ? (1L << (size * 8)) - 1 : -1L;
+    }
+
+    // ================================================================ state, reset, destroy
+
+    /** Set (once) by the destroying thread before it publishes DEVICE_DESTROY. */
+    private volatile boolean destroyed;
+
+    /**
+     * Producer side: refuses an operation on a destroyed device.
+     *
+     * @throws io.irqfabric.SourceDestroyedException if the device was destroyed
+     */
+    protected final void checkLive(String what) {
+        if (destroyed) {
+            throw new io.irqfabric.SourceDestroyedException(what + " on a destroyed " + getClass().getSimpleName());
+        }
+    }
+
+    /** @return true once the device was destroyed */
+    public final boolean isDestroyed() {
+        return destroyed;
+    }
+
+    /**
+     * Marks the device destroyed; its facade refuses operations from now on.
+     *
+     * @return false if it already was
+     */
+    final synchronized boolean markDestroyed() {
+        if (destroyed) {
+            return false;
+        }
+        destroyed = true;
+        return true;
+    }
+
+    /** @return the first GSI the device claims (its own, for reset and destroy) */
+    public int firstGsi() {
+        return reportGsi;
+    }
+
+    /** @return how many GSIs the device claims (0: it claims none of its own) */
+    public int gsiSpan() {
+        return 1;
+    }
+
+    /**
+     * Dispatcher: captures the device's whole state (its public state record).
+     *
+     * @return the state
+     */
+    public abstract Object captureState();
+
+    /**
+     * Dispatcher: applies a state record captured from a device of the same shape (the caller
+     * has checked the shape). Routes, gates and pending bits follow; nothing is thrown for any
+     * state that passed the record's own checks.
+     */
+    public abstract void applyState(Object state);
+
+    /** Dispatcher: the device's reset (guest reboot, function-level reset); default: nothing. */
+    public void resetState() {
+    }
+
+    /** Dispatcher: the device is destroyed (hot-unplug): release its routes and gates. */
+    public void detach() {
     }
 }

@@ -2,6 +2,7 @@ package io.irqfabric.internal;
 
 import io.irqfabric.UnknownGsiException;
 import io.irqfabric.ioapic.IoapicPort;
+import io.irqfabric.ioapic.IoapicState;
 import io.irqfabric.ioapic.RedirectionEntry;
 
 /**
@@ -334,5 +335,110 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     @Override
     public boolean onRtcPulse() {
         return !pulseOnce(RTC_PIN);
+    }
+
+    // ================================================================ state, reset (snapshot)
+
+    @Override
+    public IoapicState state() {
+        return (IoapicState) hub.snapshotEngine().state(this, "ioapic.state");
+    }
+
+    @Override
+    public void setState(IoapicState state) {
+        if (state == null) {
+            throw new IllegalArgumentException("state must not be null");
+        }
+        hub.snapshotEngine().setState(this, state, "ioapic.setState");
+    }
+
+    @Override
+    public void reset() {
+        hub.snapshotEngine().reset(this, "ioapic.reset");
+    }
+
+    @Override
+    public int firstGsi() {
+        return 0;
+    }
+
+    @Override
+    public int gsiSpan() {
+        return PINS;
+    }
+
+    @Override
+    public Object captureState() {
+        int levels = 0;
+        int rises = 0;
+        int routedPins = 0;
+        for (int p = 0; p < PINS; p++) {
+            levels |= level[p] ? 1 << p : 0;
+            rises |= lines.roseUnconsumed(p) ? 1 << p : 0;
+            routedPins |= routed[p] ? 1 << p : 0;
+        }
+        long[] ra = new long[PINS];
+        int[] rd = new int[PINS];
+        for (int p = 0; p < PINS; p++) {
+            ra[p] = routed[p] ? routeAddress[p] : 0; // an unrouted pin's cache is meaningless
+            rd[p] = routed[p] ? routeData[p] : 0;
+        }
+        return new IoapicState(ioregsel, ioapicId, entries, levels, rtcRemoteIrr, rises, routedPins, ra, rd);
+    }
+
+    @Override
+    public void applyState(Object state) {
+        IoapicState s = (IoapicState) state;
+        ioregsel = s.ioregsel();
+        ioapicId = s.id();
+        rtcRemoteIrr = s.rtcRemoteIrr();
+        long[] e = s.entries();
+        long[] ra = s.routeAddress();
+        int[] rd = s.routeData();
+        for (int p = 0; p < PINS; p++) {
+            entries[p] = e[p];
+            boolean high = (s.lineLevels() >>> p & 1) != 0;
+            level[p] = high;
+            // The line word follows, so a device's next setLevel sees the restored level; its
+            // generation becomes the applied one (an older event in flight adds only its edge).
+            lastGen[p] = LineStates.gen(lines.record(p, high ? LineStates.SET_HIGH : LineStates.SET_LOW));
+            if ((s.routed() >>> p & 1) != 0) {
+                if (!routed[p] || routeAddress[p] != ra[p] || routeData[p] != rd[p]) {
+                    routed[p] = true;
+                    routeAddress[p] = ra[p];
+                    routeData[p] = rd[p];
+                    hub.setMsiRoute(p, ra[p], rd[p]);
+                }
+            } else if (routed[p]) {
+                routed[p] = false;
+                hub.removeRoute(p);
+            }
+        }
+        for (int p = 0; p < PINS; p++) {
+            if ((s.pendingRises() >>> p & 1) != 0) {
+                pulseOnce(p); // a ring-full rise the source had not applied at the cut
+            }
+        }
+    }
+
+    /**
+     * Guest reboot: IOREGSEL, ID and the RTC bit cleared, every entry back to its reset value
+     * (masked, remote IRR and delivery status clear), routes removed. Line levels stay: they are
+     * the devices' wires, not IOAPIC state. Interrupts injected before the reset are delivered at
+     * the end of the batch as usual; from the reset on every pin is masked, so an edge is lost as
+     * on hardware, and a level held high fires once the guest unmasks the pin again.
+     */
+    @Override
+    public void resetState() {
+        ioregsel = 0;
+        ioapicId = 0;
+        rtcRemoteIrr = false;
+        for (int p = 0; p < PINS; p++) {
+            entries[p] = RedirectionEntry.RESET;
+            if (routed[p]) {
+                routed[p] = false;
+                hub.removeRoute(p);
+            }
+        }
     }
 }

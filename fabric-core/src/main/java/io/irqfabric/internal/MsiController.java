@@ -2,6 +2,7 @@ package io.irqfabric.internal;
 
 import io.irqfabric.msi.BusRange;
 import io.irqfabric.msi.MsiCapability;
+import io.irqfabric.msi.MsiState;
 
 /**
  * An MSI capability with 64-bit addresses and per-vector masking: the {@link MsiCapability}
@@ -129,5 +130,76 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
             int vectorData = (data & ~(enabledCount - 1)) | v;
             apply(v, masked, address, vectorData);
         }
+    }
+
+    // ================================================================ state, reset
+
+    @Override
+    public MsiState state() {
+        return (MsiState) hub.snapshotEngine().state(this, "msi.state");
+    }
+
+    @Override
+    public void setState(MsiState state) {
+        if (state == null || state.vectors() != count) {
+            throw new IllegalArgumentException("an MsiState of " + (state == null ? "null" : state.vectors() + " vectors")
+                    + " for a capability of " + count);
+        }
+        hub.snapshotEngine().setState(this, state, "msi.setState");
+    }
+
+    @Override
+    public void reset() {
+        hub.snapshotEngine().reset(this, "msi.reset");
+    }
+
+    @Override
+    public Object captureState() {
+        int routedBits = 0;
+        long[] ra = new long[count];
+        int[] rd = new int[count];
+        for (int v = 0; v < count; v++) {
+            routedBits |= routeCached(v) ? 1 << v : 0;
+            ra[v] = routeCached(v) ? routeCachedAddress(v) : 0; // an unrouted cache is meaningless
+            rd[v] = routeCached(v) ? routeCachedData(v) : 0;
+        }
+        return new MsiState(control, addressLow, addressHigh, data, maskBits, (int) pendingBits(0, count), routedBits, ra, rd);
+    }
+
+    @Override
+    public void applyState(Object state) {
+        MsiState s = (MsiState) state;
+        int mme = Math.min((s.control() >>> MME_SHIFT) & 7, log2Count);
+        control = (control & ~(CONTROL_ENABLE | 7 << MME_SHIFT)) | (s.control() & CONTROL_ENABLE) | mme << MME_SHIFT;
+        addressLow = s.addressLow() & writable[1];
+        addressHigh = s.addressHigh();
+        data = s.data() & writable[3];
+        maskBits = s.maskBits() & writable[4];
+        long[] ra = s.routeAddress();
+        int[] rd = s.routeData();
+        for (int v = 0; v < count; v++) {
+            restoreRoute(v, (s.routed() >>> v & 1) != 0, ra[v], rd[v]);
+        }
+        reapplyAll();
+        for (int v = 0; v < count; v++) {
+            restorePending(v, (s.pending() >>> v & 1) != 0);
+        }
+    }
+
+    /**
+     * Function-level reset: MSI disabled, one vector enabled, address, data and mask bits zero,
+     * routes removed. Pending bits are kept, as for an MSI-X reset.
+     */
+    @Override
+    public void resetState() {
+        control &= ~(CONTROL_ENABLE | 7 << MME_SHIFT);
+        addressLow = 0;
+        addressHigh = 0;
+        data = 0;
+        maskBits = 0;
+        for (int v = 0; v < count; v++) {
+            restoreRoute(v, false, 0, 0);
+        }
+        reapplyAll();
     }
 }

@@ -68,11 +68,13 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
 
     @Override
     public final void trigger(int vector) {
+        checkLive("trigger(vector)");
         port.trigger(gsi(vector));
     }
 
     @Override
     public final boolean trigger(int vector, int rid) {
+        checkLive("trigger(vector, requesterId)");
         int gsi = gsi(vector);
         if (busRange.accepts(rid)) {
             port.trigger(gsi);
@@ -146,5 +148,78 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
             }
         }
         return w;
+    }
+
+    // ================================================================ state, reset, destroy
+
+    @Override
+    public final int firstGsi() {
+        return baseGsi;
+    }
+
+    @Override
+    public final int gsiSpan() {
+        return count;
+    }
+
+    /** @return whether vector {@code v} has a route at the listener (dispatcher) */
+    protected final boolean routeCached(int v) {
+        return routed[v];
+    }
+
+    /** @return the routed address of vector {@code v} (dispatcher) */
+    protected final long routeCachedAddress(int v) {
+        return routeAddress[v];
+    }
+
+    /** @return the routed data of vector {@code v} (dispatcher) */
+    protected final int routeCachedData(int v) {
+        return routeData[v];
+    }
+
+    /**
+     * Dispatcher: makes vector {@code v}'s route at the listener what a state record says: staged
+     * if it differs, removed if the record has none. Called before the vectors are re-applied, so
+     * an unmasked vector's route is in place before its gate opens.
+     */
+    protected final void restoreRoute(int v, boolean isRouted, long address, int data) {
+        int gsi = baseGsi + v;
+        if (isRouted) {
+            if (!routed[v] || routeAddress[v] != address || routeData[v] != data) {
+                routed[v] = true;
+                routeAddress[v] = address;
+                routeData[v] = data;
+                hub.setMsiRoute(gsi, address, data);
+            }
+        } else if (routed[v]) {
+            routed[v] = false;
+            hub.removeRoute(gsi);
+        }
+    }
+
+    /** Dispatcher: the bit of a state record for vector {@code v}'s pending bit. */
+    protected final void restorePending(int v, boolean bit) {
+        hub.restorePendingBit(baseGsi + v, bit);
+    }
+
+    /**
+     * Dispatcher, destroy (hot-unplug): every route is removed, the listener hears the vectors
+     * unmasked (so a later owner of the GSIs starts clean), pending bits are dropped and reported,
+     * and the gates open: the GSIs are plain GSIs again.
+     */
+    @Override
+    public void detach() {
+        for (int v = 0; v < count; v++) {
+            int gsi = baseGsi + v;
+            if (routed[v]) {
+                routed[v] = false;
+                hub.removeRoute(gsi);
+            }
+            if (effectiveMasked[v]) {
+                effectiveMasked[v] = false;
+                hub.routeMasked(gsi, false);
+            }
+            hub.releaseGate(gsi);
+        }
     }
 }

@@ -27,6 +27,20 @@ public final class RingEvent {
     public static final int RTC_PULSE = 21;
     /** A request dropped by a producer-side check: target = GSI, a = detail (requester ID). */
     public static final int REJECTED = 22;
+    /** First type handled by the {@code SnapshotEngine}; a = the mailbox ticket of the request's object. */
+    public static final int FIRST_SNAPSHOT_TYPE = 40;
+    /** The snapshot cut: capture every piece of interrupt state. */
+    public static final int SNAPSHOT = 40;
+    /** Apply a decoded snapshot. */
+    public static final int RESTORE = 41;
+    /** Capture one controller's state: target = device id. */
+    public static final int STATE_GET = 42;
+    /** Apply one controller's state: target = device id. */
+    public static final int STATE_SET = 43;
+    /** Reset one controller: target = device id. */
+    public static final int DEVICE_RESET = 44;
+    /** Detach a destroyed controller: target = device id. */
+    public static final int DEVICE_DESTROY = 45;
 
     public int type;
     public int target;

@@ -1,6 +1,7 @@
 package io.irqfabric.internal;
 
 import io.irqfabric.virtio.VirtioMmioInterrupt;
+import io.irqfabric.virtio.VirtioMmioState;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -38,6 +39,7 @@ public final class VirtioMmioController extends GuestDevice implements VirtioMmi
 
     @Override
     public void signalUsedBuffer() {
+        checkLive("virtio.signalUsedBuffer");
         port.checkOpen("virtio.signalUsedBuffer");
         STATUS.getAndBitwiseOr(this, VRING);
         port.trigger(gsi);
@@ -45,6 +47,7 @@ public final class VirtioMmioController extends GuestDevice implements VirtioMmi
 
     @Override
     public void signalConfigChange() {
+        checkLive("virtio.signalConfigChange");
         port.checkOpen("virtio.signalConfigChange");
         STATUS.getAndBitwiseOr(this, CONFIG);
         port.trigger(gsi);
@@ -75,5 +78,35 @@ public final class VirtioMmioController extends GuestDevice implements VirtioMmi
             return;
         }
         STATUS.getAndBitwiseAnd(this, ~(int) value);
+    }
+
+    // ================================================================ state, destroy
+
+    @Override
+    public VirtioMmioState state() {
+        return (VirtioMmioState) hub.snapshotEngine().state(this, "virtio.state");
+    }
+
+    @Override
+    public void setState(VirtioMmioState state) {
+        if (state == null) {
+            throw new IllegalArgumentException("state must not be null");
+        }
+        hub.snapshotEngine().setState(this, state, "virtio.setState");
+    }
+
+    @Override
+    public Object captureState() {
+        return new VirtioMmioState((int) STATUS.getVolatile(this) & (VRING | CONFIG));
+    }
+
+    @Override
+    public void applyState(Object state) {
+        STATUS.setVolatile(this, ((VirtioMmioState) state).interruptStatus());
+    }
+
+    @Override
+    public void detach() {
+        hub.releaseGate(gsi);
     }
 }

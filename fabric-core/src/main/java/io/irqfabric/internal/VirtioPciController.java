@@ -1,6 +1,7 @@
 package io.irqfabric.internal;
 
 import io.irqfabric.msi.MsixTable;
+import io.irqfabric.virtio.VirtioPciState;
 import io.irqfabric.virtio.VirtioPciVectors;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -85,6 +86,7 @@ public final class VirtioPciController extends GuestDevice implements VirtioPciV
     }
 
     private boolean signal(int index) {
+        checkLive("virtio.signal");
         int v = vectors.get(index);
         if (v == NO_VECTOR) {
             port.checkOpen("virtio.signal");
@@ -125,5 +127,46 @@ public final class VirtioPciController extends GuestDevice implements VirtioPciV
         int v = (int) value & 0xFFFF;
         // The virtio spec: a vector the device cannot use reads back as NO_VECTOR.
         vectors.set(i, v < table.vectorCount() ? v : NO_VECTOR);
+    }
+
+    // ================================================================ state, destroy
+
+    @Override
+    public VirtioPciState state() {
+        return (VirtioPciState) hub.snapshotEngine().state(this, "virtio.state");
+    }
+
+    @Override
+    public void setState(VirtioPciState state) {
+        if (state == null || state.queueVectors().length != queues) {
+            throw new IllegalArgumentException("a VirtioPciState of " + (state == null ? "null" : state.queueVectors().length
+                    + " queues") + " for a device of " + queues);
+        }
+        hub.snapshotEngine().setState(this, state, "virtio.setState");
+    }
+
+    /** The map claims no GSIs of its own (they are its MSI-X table's). */
+    @Override
+    public int gsiSpan() {
+        return 0;
+    }
+
+    @Override
+    public Object captureState() {
+        int[] q = new int[queues];
+        for (int i = 0; i < queues; i++) {
+            q[i] = vectors.get(i);
+        }
+        return new VirtioPciState(q, vectors.get(queues));
+    }
+
+    @Override
+    public void applyState(Object state) {
+        VirtioPciState s = (VirtioPciState) state;
+        int[] q = s.queueVectors();
+        for (int i = 0; i <= queues; i++) {
+            int v = i < queues ? q[i] : s.configVector();
+            vectors.set(i, v < table.vectorCount() ? v : NO_VECTOR);
+        }
     }
 }

@@ -35,6 +35,14 @@
  *   EOI            target = vector
  *   RTC_PULSE      reply = 1 if the RTC tick was coalesced
  *   REJECTED       target = GSI, a = requester ID dropped by a producer-side bus-range check
+ *   --- requests that carry an object (type >= FIRST_SNAPSHOT_TYPE = 40), handled by the SnapshotEngine;
+ *       a = the mailbox ticket of the object, reply = the caller's ReplySlot ---
+ *   SNAPSHOT       the cut: capture every piece of interrupt state
+ *   RESTORE        apply a decoded snapshot (shape checked again at the cut)
+ *   STATE_GET      target = device id: capture its state record
+ *   STATE_SET      target = device id: apply a state record
+ *   DEVICE_RESET   target = device id: reset (IOAPIC reboot, MSI/MSI-X function-level reset)
+ *   DEVICE_DESTROY target = device id: detach (routes removed, pending bits dropped, gates open)
  *
  *   packed access (a):   63    56 55    48 47    40 39                              0
  *                       +--------+--------+--------+--------------------------------+

@@ -163,4 +163,36 @@ public interface IoapicPort {
      */
     long redirectionEntry(int pin);
 
+
+    /**
+     * Captures the whole state of this IOAPIC in ring order (after every event this thread
+     * published before), for a VMM that keeps its own snapshot format. Waits for the dispatcher.
+     *
+     * @return the state
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    IoapicState state();
+
+    /**
+     * Applies a state captured with {@link #state()} (from this IOAPIC or one of the same shape on
+     * another fabric), in ring order, and waits until it is applied. Routes are staged for every
+     * routed pin and committed before the deliveries of that batch; a pending rise in the state is applied as a pulse.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException              if {@code state} is null or of another shape
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void setState(IoapicState state);
+
+    /**
+     * Guest reboot: IOREGSEL and ID cleared, every redirection entry back to its reset value
+     * (masked, remote IRR and delivery status clear), the RTC bit cleared, routes removed, in ring
+     * order; waits until applied. Line levels stay (they are the devices' wires). Interrupts
+     * injected before the reset are still delivered; from the reset on every pin is masked.
+     *
+     * @throws io.irqfabric.FabricClosedException if the fabric is closed
+     */
+    void reset();
 }

@@ -56,4 +56,36 @@ public interface MsiCapability extends MsiVectorGroup {
      * @param value  the value (low {@code size} bytes used)
      */
     void configWrite(int offset, int size, long value);
+
+    /**
+     * Captures the whole state of this capability in ring order (after every event this thread
+     * published before), for a VMM that keeps its own snapshot format. Waits for the dispatcher.
+     *
+     * @return the state
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    MsiState state();
+
+    /**
+     * Applies a state captured with {@link #state()} (from this capability or one of the same shape on
+     * another fabric), in ring order, and waits until it is applied. Routes are staged for every
+     * routed vector and committed before the deliveries of that batch; a pending bit of a vector the state leaves unmasked is delivered once; one of a masked vector stays pending.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException              if {@code state} is null or of another shape
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void setState(MsiState state);
+
+    /**
+     * Function-level reset, in ring order; waits until applied: MSI disabled, one vector enabled,
+     * address, data and mask bits zero, routes removed. Pending bits are kept, as for
+     * {@link MsixTable#reset()}.
+     *
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void reset();
 }

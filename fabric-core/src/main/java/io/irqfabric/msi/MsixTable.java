@@ -101,4 +101,37 @@ public interface MsixTable extends MsiVectorGroup {
      * @param value the 16-bit value
      */
     void writeMessageControl(int value);
+
+    /**
+     * Captures the whole state of this table in ring order (after every event this thread
+     * published before), for a VMM that keeps its own snapshot format. Waits for the dispatcher.
+     *
+     * @return the state
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    MsixState state();
+
+    /**
+     * Applies a state captured with {@link #state()} (from this table or one of the same shape on
+     * another fabric), in ring order, and waits until it is applied. Routes are staged for every
+     * routed vector and committed before the deliveries of that batch; a pending bit of a vector the state leaves unmasked is delivered once; one of a masked vector stays pending.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException              if {@code state} is null or of another shape
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void setState(MsixState state);
+
+    /**
+     * Function-level reset, in ring order; waits until applied: MSI-X disabled, function mask
+     * clear, every entry zero and masked, routes removed. Pending bits are kept and delivered
+     * when the guest unmasks the vector again (an assertion accepted before the reset is never
+     * lost; a fresh driver tolerates a spurious interrupt).
+     *
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void reset();
 }

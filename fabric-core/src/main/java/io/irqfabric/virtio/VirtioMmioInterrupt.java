@@ -68,4 +68,25 @@ public interface VirtioMmioInterrupt {
      * @param value  the bits to acknowledge
      */
     void mmioWrite(long offset, int size, long value);
+
+    /**
+     * Captures the whole state of this device in ring order (after every event this thread
+     * published before), for a VMM that keeps its own snapshot format. Waits for the dispatcher.
+     *
+     * @return the state
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    VirtioMmioState state();
+
+    /**
+     * Applies a state captured with {@link #state()} (from this device or one of the same shape on
+     * another fabric), in ring order, and waits until it is applied. the status bits are replaced.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException              if {@code state} is null or of another shape
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void setState(VirtioMmioState state);
 }

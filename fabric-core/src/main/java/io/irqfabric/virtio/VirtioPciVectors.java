@@ -79,4 +79,25 @@ public interface VirtioPciVectors {
 
     /** @return signals that raised nothing because their vector was {@link #NO_VECTOR} */
     long unsignalled();
+
+    /**
+     * Captures the whole state of this vector map in ring order (after every event this thread
+     * published before), for a VMM that keeps its own snapshot format. Waits for the dispatcher.
+     *
+     * @return the state
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    VirtioPciState state();
+
+    /**
+     * Applies a state captured with {@link #state()} (from this vector map or one of the same shape on
+     * another fabric), in ring order, and waits until it is applied. a vector the table does not have becomes NO_VECTOR.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException              if {@code state} is null or of another shape
+     * @throws io.irqfabric.SourceDestroyedException if it was destroyed
+     * @throws io.irqfabric.FabricClosedException    if the fabric is closed
+     */
+    void setState(VirtioPciState state);
 }

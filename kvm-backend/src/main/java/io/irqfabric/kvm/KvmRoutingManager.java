@@ -4,11 +4,13 @@ import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.RouteListener;
 import io.irqfabric.eventfd.EventFd;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.snapshot.HeldInterruptSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Turns the fabric's routes into KVM state: GSI routes ({@code KVM_SET_GSI_ROUTING}) and
@@ -46,13 +48,20 @@ import java.util.function.Consumer;
  *       also keeps its eventfd bound, so nothing is lost if the guest routes it again.</li>
  * </ul>
  *
+ * <h2>Snapshots</h2>
+ * As a {@link HeldInterruptSource} it names, at a fabric's snapshot cut, every GSI whose
+ * eventfd holds a count with no irqfd to take it (masked, refused, not routed): the fabric
+ * delivered it and the guest has not got it. The snapshot records those GSIs as owing a
+ * delivery, and a restore raises them again. The count is left in place (read, then one signal
+ * put back: an irqfd injects one interrupt for any count), so the running VM loses nothing.
+ *
  * <h2>Threading</h2>
  * As a {@link RouteListener} it is called on the fabric's dispatcher thread. The methods are
  * also safe to call directly from other threads (they synchronise on this object; route
  * changes are configuration, never the interrupt hot path). Nothing here throws from the
  * {@link RouteListener} methods: failures go to the {@link FabricErrorHandler}.
  */
-public final class KvmRoutingManager implements RouteListener, AutoCloseable {
+public final class KvmRoutingManager implements RouteListener, HeldInterruptSource, AutoCloseable {
     /** IOAPIC pins: KVM GSIs 0-23 are reserved for them in both modes. */
     public static final int IOAPIC_PINS = 24;
     private static final System.Logger LOG = System.getLogger(KvmRoutingManager.class.getName());
@@ -405,6 +414,44 @@ public final class KvmRoutingManager implements RouteListener, AutoCloseable {
     public synchronized boolean hasPendingRoutes() {
         // After a commit only what it could not apply stays staged; nothing is retried once closed.
         return !closed && dirtyCount > 0;
+    }
+
+    // ---- snapshots ---------------------------------------------------------------------------
+
+    /**
+     * Names every GSI whose eventfd holds an interrupt no irqfd will take now (its irqfd is
+     * deassigned because the source is masked, or KVM refused it, or it has no route), and leaves
+     * the interrupt there. Level lines bound with a resamplefd are KVM's own and are skipped.
+     * Called by the fabric on its dispatcher thread at a snapshot cut.
+     */
+    @Override
+    public synchronized void collectHeld(IntConsumer gsi) {
+        if (closed) {
+            return;
+        }
+        for (int g = 0; g < gsiCount; g++) {
+            EventFd fd = eventFds[g];
+            if (fd == null || assigned[g] || isLevelLine(g)) {
+                continue;
+            }
+            try {
+                if (fd.read() > 0) {
+                    fd.signal(); // put it back: the running VM must still get it on reassign
+                    gsi.accept(g);
+                }
+            } catch (RuntimeException e) {
+                report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, 0, e);
+            }
+        }
+    }
+
+    private boolean isLevelLine(int g) {
+        for (LevelIrqFd line : levelLines) {
+            if (line.pin() == g) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- level lines (in-kernel irqchip, resamplefd) -----------------------------------------

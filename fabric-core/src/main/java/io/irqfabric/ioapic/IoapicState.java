@@ -1,0 +1,82 @@
+package io.irqfabric.ioapic;
+
+import java.util.Arrays;
+
+/**
+ * Everything the userspace IOAPIC holds, as {@link IoapicPort#state()} captures it and
+ * {@link IoapicPort#setState(IoapicState)} applies it (crosvm's {@code IoapicState} shape), so a
+ * VMM can keep the IOAPIC in a snapshot format of its own. Immutable: arrays are copied in and
+ * out.
+ *
+ * @param ioregsel     the selector register (low 8 bits)
+ * @param id           the ID register (bits 27..24)
+ * @param entries      the 24 redirection entries, including remote IRR and delivery status
+ * @param lineLevels   bit {@code p}: the dispatcher's view of pin {@code p}'s line (asserted)
+ * @param rtcRemoteIrr the RTC pin's "tick not yet EOIed" bit (RTC coalescing)
+ * @param pendingRises bit {@code p}: a rising edge a device recorded while the ring was full that
+ *                     the dispatcher had not applied yet; applied (as a pulse) by setState
+ * @param routed       bit {@code p}: pin {@code p} has a route (its last programmed non-zero MSI
+ *                     message) at the route listener
+ * @param routeAddress per pin: the routed MSI address
+ * @param routeData    per pin: the routed MSI data
+ */
+public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, boolean rtcRemoteIrr,
+                          int pendingRises, int routed, long[] routeAddress, int[] routeData) {
+    /** Checks sizes and copies the arrays. */
+    public IoapicState {
+        entries = copy(entries, "entries");
+        routeAddress = copy(routeAddress, "routeAddress");
+        if (routeData == null || routeData.length != IoapicPort.PINS) {
+            throw new IllegalArgumentException("routeData must have " + IoapicPort.PINS + " elements");
+        }
+        routeData = routeData.clone();
+        if ((ioregsel & ~0xFF) != 0) {
+            throw new IllegalArgumentException("ioregsel must be 0..255, was " + ioregsel);
+        }
+        if ((id & ~0x0F00_0000) != 0) {
+            throw new IllegalArgumentException("id may only use bits 27..24, was 0x" + Integer.toHexString(id));
+        }
+    }
+
+    private static long[] copy(long[] a, String name) {
+        if (a == null || a.length != IoapicPort.PINS) {
+            throw new IllegalArgumentException(name + " must have " + IoapicPort.PINS + " elements");
+        }
+        return a.clone();
+    }
+
+    @Override
+    public long[] entries() {
+        return entries.clone();
+    }
+
+    @Override
+    public long[] routeAddress() {
+        return routeAddress.clone();
+    }
+
+    @Override
+    public int[] routeData() {
+        return routeData.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof IoapicState s && ioregsel == s.ioregsel && id == s.id && lineLevels == s.lineLevels
+                && rtcRemoteIrr == s.rtcRemoteIrr && pendingRises == s.pendingRises && routed == s.routed
+                && Arrays.equals(entries, s.entries) && Arrays.equals(routeAddress, s.routeAddress)
+                && Arrays.equals(routeData, s.routeData);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((Arrays.hashCode(entries) * 31 + lineLevels) * 31 + routed) * 31 + Arrays.hashCode(routeData);
+    }
+
+    @Override
+    public String toString() {
+        return "IoapicState[ioregsel=" + ioregsel + ", id=" + id + ", entries=" + Arrays.toString(entries)
+                + ", lineLevels=0x" + Integer.toHexString(lineLevels) + ", rtcRemoteIrr=" + rtcRemoteIrr
+                + ", pendingRises=0x" + Integer.toHexString(pendingRises) + ", routed=0x" + Integer.toHexString(routed) + "]";
+    }
+}

@@ -1,0 +1,66 @@
+package io.irqfabric.msi;
+
+import java.util.Arrays;
+
+/**
+ * Everything an MSI capability holds, as {@link MsiCapability#state()} captures it and
+ * {@link MsiCapability#setState(MsiState)} applies it. Immutable: arrays are copied in and out.
+ *
+ * @param control      message control (bits 15..0; only enable and multiple message enable are
+ *                     applied, the read-only bits come from the capability itself)
+ * @param addressLow   message address, low dword
+ * @param addressHigh  message address, high dword
+ * @param data         message data (16 bits)
+ * @param maskBits     per-vector mask bits
+ * @param pending      per-vector pending bits
+ * @param routed       per-vector: has a route at the route listener
+ * @param routeAddress per vector: the routed MSI address
+ * @param routeData    per vector: the routed MSI data
+ */
+public record MsiState(int control, int addressLow, int addressHigh, int data, int maskBits, int pending,
+                       int routed, long[] routeAddress, int[] routeData) {
+    /** Checks the arrays and copies them. */
+    public MsiState {
+        int n = routeAddress == null ? -1 : routeAddress.length;
+        if (n < 1 || n > 32 || Integer.bitCount(n) != 1 || routeData == null || routeData.length != n) {
+            throw new IllegalArgumentException("routeAddress and routeData must have one element per vector (1, 2, 4 .. 32)");
+        }
+        routeAddress = routeAddress.clone();
+        routeData = routeData.clone();
+    }
+
+    /** @return the number of vectors */
+    public int vectors() {
+        return routeAddress.length;
+    }
+
+    @Override
+    public long[] routeAddress() {
+        return routeAddress.clone();
+    }
+
+    @Override
+    public int[] routeData() {
+        return routeData.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MsiState s && control == s.control && addressLow == s.addressLow
+                && addressHigh == s.addressHigh && data == s.data && maskBits == s.maskBits && pending == s.pending
+                && routed == s.routed && Arrays.equals(routeAddress, s.routeAddress) && Arrays.equals(routeData, s.routeData);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((control * 31 + addressLow) * 31 + data) * 31 + maskBits * 7 + pending;
+    }
+
+    @Override
+    public String toString() {
+        return "MsiState[control=0x" + Integer.toHexString(control) + ", address=0x" + Integer.toHexString(addressHigh)
+                + "_" + Integer.toHexString(addressLow) + ", data=0x" + Integer.toHexString(data) + ", mask=0x"
+                + Integer.toHexString(maskBits) + ", pending=0x" + Integer.toHexString(pending) + ", routed=0x"
+                + Integer.toHexString(routed) + "]";
+    }
+}

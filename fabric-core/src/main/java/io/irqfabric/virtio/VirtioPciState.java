@@ -1,0 +1,48 @@
+package io.irqfabric.virtio;
+
+import java.util.Arrays;
+
+/**
+ * A virtio-PCI device's queue-to-vector map, as {@link VirtioPciVectors#state()} captures it and
+ * {@link VirtioPciVectors#setState(VirtioPciState)} applies it. Immutable.
+ *
+ * @param queueVectors per queue: its MSI-X vector or {@link VirtioPciVectors#NO_VECTOR}
+ * @param configVector the configuration-change vector or {@link VirtioPciVectors#NO_VECTOR}
+ */
+public record VirtioPciState(int[] queueVectors, int configVector) {
+    /** Checks and copies. */
+    public VirtioPciState {
+        if (queueVectors == null || queueVectors.length < 1 || queueVectors.length > 0xFFFF) {
+            throw new IllegalArgumentException("queueVectors must have 1..65535 elements");
+        }
+        queueVectors = queueVectors.clone();
+        for (int v : queueVectors) {
+            if ((v & ~0xFFFF) != 0) {
+                throw new IllegalArgumentException("vector " + v + " is not a 16-bit value");
+            }
+        }
+        if ((configVector & ~0xFFFF) != 0) {
+            throw new IllegalArgumentException("configVector " + configVector + " is not a 16-bit value");
+        }
+    }
+
+    @Override
+    public int[] queueVectors() {
+        return queueVectors.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof VirtioPciState s && configVector == s.configVector && Arrays.equals(queueVectors, s.queueVectors);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(queueVectors) * 31 + configVector;
+    }
+
+    @Override
+    public String toString() {
+        return "VirtioPciState[queues=" + Arrays.toString(queueVectors) + ", config=" + configVector + "]";
+    }
+}
