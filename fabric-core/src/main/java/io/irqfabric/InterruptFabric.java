@@ -122,7 +122,7 @@ public final class InterruptFabric implements AutoCloseable {
         this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
         this.overflow = new OverflowLog(gsiCount);
         this.counters = b.countersFile == null ? Counters.inMemory(gsiCount) : Counters.mapped(gsiCount, b.countersFile);
-        this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener, b.resampleListener);
+        this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener);
         this.publicCounters = new FabricCounters(counters, overflow, hub);
         this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub);
         this.port = new ControllerPort(ring, dispatcher, closed);
@@ -131,7 +131,7 @@ public final class InterruptFabric implements AutoCloseable {
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
             }
             hub.claim(0, IoapicPort.PINS, "IOAPIC");
-            this.ioapic = new IoapicController(hub, port);
+            this.ioapic = new IoapicController(hub, port, b.resampleListener);
             hub.register(ioapic);
             hub.lineDrainer(ioapic);
             ioapic.attach(); // before the dispatcher starts: its start happens-after this
@@ -360,13 +360,27 @@ public final class InterruptFabric implements AutoCloseable {
     /**
      * Creates the interrupt status of a virtio-MMIO device that signals {@code gsi}.
      *
-     * @param gsi the device's GSI
+     * <p>On a GSI of its own the device signals an edge per status change. On a pin of the
+     * userspace IOAPIC (GSIs 0..23 with {@link Builder#ioapic(boolean) ioapic(true)}) it drives
+     * the pin as a level line that is high while its interrupt status is non-zero and falls when
+     * an InterruptACK clears the status; it is one wired-OR source of the pin, so several devices
+     * (and {@link IoapicPort#openSharedLine shared sources}) can share a pin.
+     *
+     * @param gsi the device's GSI, or IOAPIC pin
      * @return the device's interrupt
-     * @throws FabricConfigException if the GSI belongs to another controller
+     * @throws FabricConfigException if the GSI belongs to another controller, or the IOAPIC pin
+     *                               has no free source
      * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
      * @throws FabricClosedException if the fabric is closed
      */
     public VirtioMmioInterrupt createVirtioMmio(int gsi) {
+        if (gsi >= 0 && gsi < ioapicPins) {
+            port.checkOpen("create virtio-MMIO interrupt");
+            VirtioMmioController device = ioapic.createVirtioMmio(this, gsi);
+            hub.register(device);
+            port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create virtio-MMIO interrupt");
+            return device;
+        }
         return attach(gsi, 1, "virtio-MMIO interrupt", new VirtioMmioController(hub, port, this, gsi));
     }
 
@@ -620,8 +634,9 @@ public final class InterruptFabric implements AutoCloseable {
 
         /**
          * @param listener told on the dispatcher thread when the guest EOIs a level-triggered
-         *                 IOAPIC pin; its presence switches EOI to resample semantics (see
-         *                 {@link ResampleListener}); default none
+         *                 IOAPIC pin: installed on every pin, so EOI of any level pin has resample
+         *                 semantics (see {@link ResampleListener}); default none. For some pins
+         *                 only, use {@link IoapicPort#setResampleListener(int, ResampleListener)}.
          * @return this
          */
         public Builder resampleListener(ResampleListener listener) {

@@ -53,7 +53,6 @@ public final class ControllerHub {
     private final Counters counters;
     private final FabricErrorHandler errorHandler;
     private final RouteListener routes;
-    private final ResampleListener resample;
     /** Statistics: two counters on separate cache lines, written opaquely by the dispatcher. */
     private final long[] stats = new long[16];
     private final long[] claimed;
@@ -80,12 +79,16 @@ public final class ControllerHub {
         /** An EOI for {@code vector}. */
         void onEoi(int vector);
 
-        /** @return true if the RTC tick was coalesced */
-        boolean onRtcPulse();
+        /**
+         * An RTC tick with its {@link LineStates#record} payload.
+         *
+         * @return true if the RTC tick was coalesced
+         */
+        boolean onRtcPulse(int payload);
     }
 
     public ControllerHub(int gsiCount, Counters counters, FabricErrorHandler errorHandler,
-                         RouteListener routes, ResampleListener resample) {
+                         RouteListener routes) {
         this.gsiCount = gsiCount;
         this.gate = new byte[gsiCount];
         this.gateDetail = new long[gsiCount];
@@ -94,7 +97,6 @@ public final class ControllerHub {
         this.counters = counters;
         this.errorHandler = errorHandler;
         this.routes = routes == null ? NO_ROUTES : routes;
-        this.resample = resample;
     }
 
     /** Dispatcher: binds the pending set the flush delivers from. */
@@ -176,7 +178,7 @@ public final class ControllerHub {
                     lineDrainer.onEoi(e.target);
                     break;
                 case RingEvent.RTC_PULSE:
-                    answer = lineDrainer.onRtcPulse() ? 1 : 0;
+                    answer = lineDrainer.onRtcPulse((int) e.a) ? 1 : 0;
                     break;
                 case RingEvent.REJECTED:
                     reject(e.target, e.a);
@@ -350,13 +352,8 @@ public final class ControllerHub {
         }
     }
 
-    /** @return true if a resample listener is installed */
-    public boolean resampling() {
-        return resample != null;
-    }
-
-    /** Dispatcher: tells the resample listener that level pin {@code pin} was EOIed. */
-    public void resample(int pin) {
+    /** Dispatcher: tells {@code resample} that level pin {@code pin} was EOIed. */
+    public void resample(ResampleListener resample, int pin) {
         try {
             resample.resample(pin);
         } catch (Throwable t) {

@@ -16,7 +16,7 @@ class LineStatesTest {
         assertEquals(LineStates.LEVEL, p2 & 3, "high -> high does not");
         assertTrue(LineStates.newer(LineStates.gen(p2), LineStates.gen(p1)));
         int p3 = l.record(3, LineStates.PULSE);
-        assertEquals(LineStates.LEVEL | LineStates.ROSE, p3 & 3, "a pulse rises and keeps the level");
+        assertEquals(LineStates.ROSE, p3 & 3, "a pulse rises, then lowers the line");
         int p4 = l.record(3, LineStates.SET_LOW);
         assertEquals(0, p4 & 3);
         assertFalse(l.roseUnconsumed(3), "ROSE is only kept on the ring-full path");
