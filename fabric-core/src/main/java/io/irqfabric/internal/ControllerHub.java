@@ -299,6 +299,19 @@ public final class ControllerHub {
         return (pendingBits[gsi >>> 6] & (1L << (gsi & 63))) != 0;
     }
 
+    /**
+     * Dispatcher: a device withdraws its own interrupt on {@code gsi} before the guest sees it:
+     * clears the pending bit (asserted while masked) and takes the GSI out of the current
+     * batch's deliveries.
+     *
+     * @return true if something was pending
+     */
+    public boolean consumePending(int gsi) {
+        boolean was = pendingBit(gsi);
+        pendingBits[gsi >>> 6] &= ~(1L << (gsi & 63));
+        return pending.remove(gsi) | was;
+    }
+
     /** Dispatcher: a controller injects {@code gsi} (delivered at batch end; gate applies). */
     public void inject(int gsi) {
         counters.add(gsi, Counters.ASSERTED, 1);
