@@ -13,12 +13,14 @@ import io.irqfabric.internal.GuestDevice;
 import io.irqfabric.internal.IoapicController;
 import io.irqfabric.internal.MsiController;
 import io.irqfabric.internal.MsixController;
+import io.irqfabric.internal.NotifierReader;
 import io.irqfabric.internal.OverflowLog;
 import io.irqfabric.internal.PaddedInt;
 import io.irqfabric.internal.ParkingWaitStrategy;
 import io.irqfabric.internal.RingEvent;
 import io.irqfabric.internal.VirtioMmioController;
 import io.irqfabric.internal.VirtioPciController;
+import io.irqfabric.eventfd.EventFd;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.ResampleListener;
 import io.irqfabric.msi.BusRange;
@@ -108,6 +110,8 @@ public final class InterruptFabric implements AutoCloseable {
     private final IoapicController ioapic;
     /** GSIs below this are IOAPIC pins (24 with an IOAPIC, else 0): trigger() pulses them. */
     private final int ioapicPins;
+    /** Notifier eventfds and the thread that reads them (started by the first notifier). */
+    private final NotifierReader notifiers;
     /**
      * Test seam: run between a failed claim and the overflow record, so a test can make the
      * dispatcher finish its batch (and its drain) inside that window deterministically. Read
@@ -126,6 +130,7 @@ public final class InterruptFabric implements AutoCloseable {
         this.publicCounters = new FabricCounters(counters, overflow, hub);
         this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub);
         this.port = new ControllerPort(ring, dispatcher, closed);
+        this.notifiers = new NotifierReader(gsiCount, this::trigger, b.errorHandler);
         if (b.ioapic) {
             if (gsiCount < IoapicPort.PINS) {
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
@@ -428,6 +433,44 @@ public final class InterruptFabric implements AutoCloseable {
         return device;
     }
 
+    /**
+     * The notifier eventfd of {@code gsi}, for an external writer (a vhost-user back end, a VFIO
+     * device, another process) that signals interrupts by writing an eventfd: every signal is
+     * read by the fabric and becomes an assertion of {@code gsi}, exactly as {@link #trigger}
+     * (so it honours the guest's masking and pending bits instead of going around them).
+     * Created on the first call for a GSI; later calls return the same eventfd. The fabric owns
+     * it: it is closed by {@link #close()}, after a last read that asserts what was signalled
+     * before close began.
+     *
+     * <p>The first notifier starts one reader thread ({@code irqfabric-notifier}) that waits for
+     * all notifiers with poll(2): blocked in the kernel, it uses no CPU while they are quiet. Each
+     * signal adds that thread's wake-up and one read(2) to the path of a direct {@code trigger};
+     * signals that arrive together are read as one count and become one assertion.
+     *
+     * @param gsi the GSI, {@code 0 <= gsi < gsiCount()}
+     * @return the GSI's notifier (signal it, or pass {@link EventFd#fd()} to the writer)
+     * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public EventFd notifier(int gsi) {
+        if (closed.lv() != 0) {
+            throw closedException("notifier(" + gsi + ")");
+        }
+        if (gsi < 0 || gsi >= gsiCount) {
+            throw unknownGsi(gsi);
+        }
+        try {
+            return notifiers.notifier(gsi);
+        } catch (FabricStateException e) {
+            throw closedException("notifier(" + gsi + ")");
+        }
+    }
+
+    /** @return the notifier reader thread, or null while no notifier exists */
+    Thread notifierThread() {
+        return notifiers.thread();
+    }
+
     /** Test seam, see {@link #beforeOverflowRecord}. */
     void beforeOverflowRecord(Runnable hook) {
         this.beforeOverflowRecord = hook;
@@ -469,7 +512,8 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     /**
-     * Stops accepting assertions, delivers every accepted one, and stops the dispatcher.
+     * Stops accepting assertions, delivers every accepted one, and stops the dispatcher. The
+     * {@link #notifier notifiers} are read a last time and closed first.
      * Idempotent; a second caller waits for the first to finish. Must not be called from the
      * dispatcher thread (from inside a sink).
      *
@@ -480,6 +524,8 @@ public final class InterruptFabric implements AutoCloseable {
         if (Thread.currentThread() == dispatcherThread) {
             throw new FabricStateException("close() called on the dispatcher thread (from a sink?): it would wait for itself");
         }
+        // First the notifiers: stop their reader, assert what they hold, close them.
+        notifiers.close();
         if (closed.cas(0, 1)) {
             long seq = ring.next();
             RingEvent e = ring.get(seq);

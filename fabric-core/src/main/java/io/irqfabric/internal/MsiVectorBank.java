@@ -90,6 +90,11 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
     }
 
     @Override
+    public final io.irqfabric.eventfd.EventFd notifier(int vector) {
+        return fabric.notifier(gsi(vector));
+    }
+
+    @Override
     public final boolean consumePending(int vector) {
         int v = gsi(vector) - baseGsi;
         return requestRead(SPACE_CONSUME, v, 1, "consumePending") != 0;

@@ -58,6 +58,19 @@ public interface MsiVectorGroup {
     boolean trigger(int vector, int requesterId);
 
     /**
+     * The notifier eventfd of {@code vector} (rust-vmm {@code notifier()}), for an external writer
+     * such as a vhost-user back end or a VFIO device: every signal is read by the fabric and
+     * becomes a {@link #trigger(int)} of the vector, so a masked vector sets its pending bit
+     * instead of reaching the guest. See {@link io.irqfabric.InterruptFabric#notifier(int)}.
+     *
+     * @param vector the vector index
+     * @return the vector's notifier, owned by the fabric
+     * @throws UnknownGsiException   if {@code vector} is outside the group
+     * @throws FabricClosedException if the fabric is closed
+     */
+    io.irqfabric.eventfd.EventFd notifier(int vector);
+
+    /**
      * The device withdraws its own interrupt on {@code vector} before the guest sees it (the
      * device handled the condition itself, or it is being reset): clears the vector's pending bit
      * (set by a trigger while the vector was masked; visible in the PBA or the MSI pending bits)
