@@ -25,6 +25,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     /** Register space: a write installs the requested resample listener of pin {@code offset}. */
     static final int SPACE_RESAMPLE = 2;
     private static final long LOW_HALF = 0xFFFF_FFFFL;
+    /** MSI data bit 15, trigger mode level: set in the RTC pin's route (see updateRoute). */
+    private static final int RTC_ROUTE_TRIGGER_LEVEL = 1 << 15;
 
     private final LineStates lines = new LineStates(PINS);
     /** Fences of ring-full line records (see RingFence); raised by producers, read by the dispatcher. */
@@ -49,6 +51,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     private int ioapicId;
     /** The RTC's own "not yet EOIed" bit for its edge interrupt (tick-stuffing support). */
     private boolean rtcRemoteIrr;
+    /** True while an RTC tick ({@link #pulseRtc()}) is applied: only ticks take part in RTC coalescing. */
+    private boolean rtcTick;
     /** Per-pin resample listeners (dispatcher copy). */
     private final ResampleListener[] resample = new ResampleListener[PINS];
 
@@ -367,6 +371,11 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         if (data == 0) {
             return; // Linux programs every pin with data 0 while booting: no usable route yet
         }
+        if (pin == RTC_PIN) {
+            // The RTC's edge interrupt needs its EOI (tick coalescing), but a split irqchip
+            // reports EOIs only for vectors whose message says level: so the route says level.
+            data |= RTC_ROUTE_TRIGGER_LEVEL;
+        }
         if (!routed[pin] || routeAddress[pin] != address || routeData[pin] != data) {
             routed[pin] = true;
             routeAddress[pin] = address;
@@ -393,7 +402,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         if (levelTriggered && RedirectionEntry.remoteIrr(e)) {
             return false; // coalesced into the interrupt the guest has not EOIed yet
         }
-        if (pin == RTC_PIN && rtcRemoteIrr) {
+        boolean tick = pin == RTC_PIN && rtcTick;
+        if (tick && rtcRemoteIrr) {
             return false; // coalesced RTC tick: the CMOS learns it and stuffs the tick later
         }
         if (!routed[pin]) {
@@ -402,7 +412,7 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         hub.inject(pin);
         if (levelTriggered) {
             entries[pin] = e | RedirectionEntry.REMOTE_IRR;
-        } else if (pin == RTC_PIN) {
+        } else if (tick) {
             rtcRemoteIrr = true;
         }
         return true;
@@ -505,6 +515,11 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public boolean onRtcPulse(int payload) {
-        return !applyPayload(RTC_PIN, payload);
+        rtcTick = true;
+        try {
+            return !applyPayload(RTC_PIN, payload);
+        } finally {
+            rtcTick = false;
+        }
     }
 }
