@@ -466,6 +466,11 @@ public final class InterruptFabric implements AutoCloseable {
         }
     }
 
+    /** Test seam: runs in close() between stopping the notifier reader and its last read. */
+    void afterNotifierReaderStopped(Runnable hook) {
+        notifiers.afterReaderStopped(hook);
+    }
+
     /** @return the notifier reader thread, or null while no notifier exists */
     Thread notifierThread() {
         return notifiers.thread();

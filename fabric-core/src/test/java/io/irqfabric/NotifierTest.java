@@ -89,8 +89,9 @@ class NotifierTest {
         try {
             EventFd n = f.fabric.notifier(50);
             Thread reader = f.fabric.notifierThread();
-            n.signal();
-            f.fabric.close(); // the signal is delivered even if the reader had not read it yet
+            // Signalled after the reader thread stopped: only close()'s last read can find it.
+            f.fabric.afterNotifierReaderStopped(n::signal);
+            f.fabric.close();
             assertEquals(1, f.sink.eventFd(50).read());
             assertTrue(n.isClosed(), "the fabric owns and closes its notifiers");
             assertFalse(reader.isAlive());

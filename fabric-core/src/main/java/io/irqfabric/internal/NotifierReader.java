@@ -58,6 +58,12 @@ public final class NotifierReader implements AutoCloseable {
     private Thread thread;
     private volatile boolean closing;
     private boolean closed;
+    /**
+     * Test seam: run in {@link #close()} after the reader thread stopped and before the last
+     * read, so a test can signal a notifier inside that window deterministically. Null in
+     * production.
+     */
+    private volatile Runnable afterReaderStopped;
 
     /**
      * @param gsiCount  the fabric's GSI count
@@ -105,6 +111,11 @@ public final class NotifierReader implements AutoCloseable {
             wake.signal(); // poll the new set
         }
         return fd;
+    }
+
+    /** Test seam, see {@link #afterReaderStopped}. */
+    public void afterReaderStopped(Runnable hook) {
+        this.afterReaderStopped = hook;
     }
 
     /** @return the reader thread, or null if no notifier was ever created */
@@ -206,6 +217,10 @@ public final class NotifierReader implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+        Runnable hook = afterReaderStopped;
+        if (hook != null) {
+            hook.run();
         }
         Snapshot s = snapshot;
         for (int i = 0; i < s.fds.length; i++) {
