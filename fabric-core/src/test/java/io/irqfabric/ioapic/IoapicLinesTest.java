@@ -293,6 +293,48 @@ class IoapicLinesTest {
         assertEquals(1, f.fired(LEVEL_PIN), "and it can rise again");
     }
 
+    /**
+     * A device signal racing the guest's ACK, round after round: whenever the status ends zero the
+     * line must end low (an EOI re-injects nothing). The line's level is set from the status read
+     * inside the line word's CAS; reading it before the CAS could leave the line high after the
+     * ACK's own update (the device's stale "high" landing last).
+     */
+    @Test
+    void aSignalRacingAnAckNeverLeavesTheLineHighWithTheStatusZero() throws Exception {
+        ControllerFixture.writeEntry(io, LEVEL_PIN, level(VEC_LEVEL));
+        VirtioMmioInterrupt irq = f.fabric.createVirtioMmio(LEVEL_PIN);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService device = java.util.concurrent.Executors.newSingleThreadExecutor();
+        int zeroRounds = 0;
+        try {
+            for (int round = 0; round < 3_000; round++) {
+                java.util.concurrent.Future<?> signal = device.submit(() -> {
+                    start.await();
+                    irq.signalUsedBuffer();
+                    return null;
+                });
+                start.await();
+                irq.mmioWrite(INTERRUPT_ACK, 4, VRING);
+                signal.get();
+                f.fired(LEVEL_PIN); // deliveries during the round
+                long status = irq.mmioRead(INTERRUPT_STATUS, 4);
+                io.eoi(VEC_LEVEL);
+                long reinjected = f.fired(LEVEL_PIN);
+                if (status == 0) {
+                    zeroRounds++;
+                    assertEquals(0, reinjected, "round " + round + ": status zero but the line is high");
+                } else {
+                    irq.mmioWrite(INTERRUPT_ACK, 4, status);
+                    io.eoi(VEC_LEVEL);
+                    f.drainAll();
+                }
+            }
+        } finally {
+            device.shutdownNow();
+        }
+        assertTrue(zeroRounds > 0, "some rounds ended with the ACK after the signal");
+    }
+
     @Test
     void virtioMmioOnAPinKeepsItsLevelAcrossAResample() {
         List<Integer> resampled = Collections.synchronizedList(new ArrayList<>());
