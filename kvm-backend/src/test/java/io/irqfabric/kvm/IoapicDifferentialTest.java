@@ -138,6 +138,21 @@ class IoapicDifferentialTest {
                         write(low(RTC), lowDword(0x50, false, false)), rtcTick(), rtcTick(), drain())));
     }
 
+    /**
+     * A pin the guest unmasked without programming it (vector 0, the MSI data 0 Linux writes while
+     * booting): KVM's LAPIC refuses vector 0, the fabric has no route for it; either way the guest
+     * takes nothing. A level line raised meanwhile fires as soon as the guest programs the pin.
+     */
+    @Test
+    void unprogrammedPinsInjectNothingUntilProgrammed() {
+        KvmAssumptions.assumeKvm("unprogrammedPinsInjectNothingUntilProgrammed");
+        compare("unprogrammed", List.of(
+                write(high(20), 0), write(low(20), 0), write(high(21), 0), write(low(21), 0),
+                pulse(20), raise(21, 1), drain(), read(low(20)), read(low(21)),
+                write(low(21), lowDword(0x88, true, false)), read(low(21)), drain(),
+                write(low(20), lowDword(0x98, false, false)), pulse(20), drain()));
+    }
+
     @Test
     void registerReadBacks() {
         KvmAssumptions.assumeKvm("registerReadBacks");
