@@ -41,6 +41,8 @@ final class IoapicDifferential {
     static final int MARKER = 0x21;
     static final long LAPIC0 = MsiMessage.encodeAddress(0, false, false);
     private static final long DRAIN_TIMEOUT_MS = 3_000;
+    /** More interrupts than this in one drain is a storm (a line nobody lowers); the log holds more. */
+    private static final int MAX_PER_DRAIN = 1_000;
     static boolean TRACE = Boolean.getBoolean("irqfabric.differential.trace");
 
     /** One step of a script. */
@@ -323,6 +325,10 @@ final class IoapicDifferential {
         /** The guest's ISR for the vector it logged last runs: service the device behind it. */
         private void isr() {
             int n = mem.getInt(IoapicProbeGuest.LOG_COUNT);
+            if (n >= MAX_PER_DRAIN) {
+                throw new AssertionError(chip + ": interrupt storm: " + n + " interrupts in one drain (last "
+                        + out.size() + " observations: " + out.subList(Math.max(0, out.size() - 5), out.size()) + ")");
+            }
             int vector = n > 0 ? mem.getInt(IoapicProbeGuest.LOG + 4L * (n - 1)) : -1;
             if (TRACE && vector == MARKER) {
                 byte[] l = vcpu.getLapic();
