@@ -2,7 +2,9 @@ package io.irqfabric.kvm;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.ioapic.IoapicLine;
 import io.irqfabric.ioapic.IoapicPort;
+import io.irqfabric.virtio.VirtioMmioInterrupt;
 import io.irqfabric.msi.MsiMessage;
 
 import java.util.ArrayList;
@@ -43,6 +45,8 @@ final class IoapicDifferential {
     private static final long DRAIN_TIMEOUT_MS = 3_000;
     /** More interrupts than this in one drain is a storm (a line nobody lowers); the log holds more. */
     private static final int MAX_PER_DRAIN = 1_000;
+    /** Sources per pin in the device model: the pin's own and two shared ones. */
+    static final int SOURCES = 3;
     static boolean TRACE = Boolean.getBoolean("irqfabric.differential.trace");
 
     /** One step of a script. */
@@ -50,13 +54,16 @@ final class IoapicDifferential {
     }
 
     /** Host steps. */
-    enum HostOp { RAISE, LOWER, PULSE, RTC_TICK }
+    enum HostOp { RAISE, LOWER, PULSE, RTC_TICK, VIRTIO_SIGNAL }
 
-    /** A device-side action on a pin; {@code services} for RAISE. */
-    record HostStep(HostOp op, int pin, int services) implements Step {
+    /**
+     * A device-side action on source {@code source} of a pin (0 = the pin's own, 1 and 2 =
+     * shared sources); {@code services} for RAISE.
+     */
+    record HostStep(HostOp op, int pin, int source, int services) implements Step {
         @Override
         public String toString() {
-            return op + "(" + pin + (op == HostOp.RAISE ? ", " + services : "") + ")";
+            return op + "(" + pin + (source != 0 ? "/" + source : "") + (op == HostOp.RAISE ? ", " + services : "") + ")";
         }
     }
 
@@ -73,19 +80,36 @@ final class IoapicDifferential {
     }
 
     static Step raise(int pin, int services) {
-        return new HostStep(HostOp.RAISE, pin, services);
+        return raise(pin, 0, services);
+    }
+
+    static Step raise(int pin, int source, int services) {
+        return new HostStep(HostOp.RAISE, pin, source, services);
     }
 
     static Step lower(int pin) {
-        return new HostStep(HostOp.LOWER, pin, 0);
+        return lower(pin, 0);
+    }
+
+    static Step lower(int pin, int source) {
+        return new HostStep(HostOp.LOWER, pin, source, 0);
     }
 
     static Step pulse(int pin) {
-        return new HostStep(HostOp.PULSE, pin, 0);
+        return pulse(pin, 0);
+    }
+
+    static Step pulse(int pin, int source) {
+        return new HostStep(HostOp.PULSE, pin, source, 0);
     }
 
     static Step rtcTick() {
-        return new HostStep(HostOp.RTC_TICK, IoapicPort.RTC_PIN, 0);
+        return new HostStep(HostOp.RTC_TICK, IoapicPort.RTC_PIN, 0, 0);
+    }
+
+    /** A virtio-MMIO device on the pin sets its VRING status bit. */
+    static Step virtioSignal(int pin) {
+        return new HostStep(HostOp.VIRTIO_SIGNAL, pin, 0, 0);
     }
 
     static Step write(int selector, int value) {
@@ -144,9 +168,16 @@ final class IoapicDifferential {
         private final InterruptFabric fabric;
         private final IoapicPort ioapic;
         private final AtomicLong routingErrors = new AtomicLong();
-        // device model, per pin
-        private final boolean[] high = new boolean[IoapicPort.PINS];
-        private final int[] services = new int[IoapicPort.PINS];
+        // device model, per pin and source (0 own, 1 and 2 shared), plus a virtio-MMIO status
+        private final boolean[][] high = new boolean[IoapicPort.PINS][SOURCES];
+        private final int[][] services = new int[IoapicPort.PINS][SOURCES];
+        private final int[] virtioStatus = new int[IoapicPort.PINS];
+        private final boolean[] virtioPresent = new boolean[IoapicPort.PINS];
+        /** In-kernel: the level last given to KVM_IRQ_LINE (the wired-OR of the sources). */
+        private final boolean[] kernelLine = new boolean[IoapicPort.PINS];
+        /** Fabric: shared sources and virtio devices, opened on first use. */
+        private final IoapicLine[][] shared = new IoapicLine[IoapicPort.PINS][SOURCES];
+        private final VirtioMmioInterrupt[] virtio = new VirtioMmioInterrupt[IoapicPort.PINS];
         private final int[] pinOfVector = new int[256];
         private final List<String> out = new ArrayList<>();
         private volatile long drainStarted;
@@ -344,52 +375,117 @@ final class IoapicDifferential {
                 System.out.println(chip + " isr " + Integer.toHexString(vector) + ": ISR=" + KvmVcpu.lapicBit(l, 0x100, vector)
                         + " IRR=" + KvmVcpu.lapicBit(l, 0x200, vector) + " TMR=" + KvmVcpu.lapicBit(l, 0x180, vector));
             }
-            if (pin >= 0 && high[pin] && services[pin] > 0 && --services[pin] == 0) {
-                line(pin, false);
+            if (pin < 0) {
+                return;
+            }
+            // Every handler on the (shared) line runs: each source that asked for service gets
+            // one, a virtio device's status is read and acknowledged as its driver does.
+            boolean changed = false;
+            for (int src = 0; src < SOURCES; src++) {
+                if (high[pin][src] && services[pin][src] > 0 && --services[pin][src] == 0) {
+                    source(pin, src, false);
+                    changed = true;
+                }
+            }
+            if (virtioPresent[pin]) {
+                int status = chip == Chip.FABRIC
+                        ? (int) virtio[pin].mmioRead(VirtioMmioInterrupt.INTERRUPT_STATUS, 4)
+                        : virtioStatus[pin];
+                out.add("virtio status of pin " + pin + " = " + status);
+                if (status != 0) {
+                    if (chip == Chip.FABRIC) {
+                        virtio[pin].mmioWrite(VirtioMmioInterrupt.INTERRUPT_ACK, 4, status);
+                    } else {
+                        virtioStatus[pin] &= ~status;
+                        kernelOr(pin);
+                    }
+                    changed = true;
+                }
+            }
+            if (changed) {
                 settle();
             }
         }
 
         private void host(HostStep s) {
             int pin = s.pin();
+            int src = s.source();
             switch (s.op()) {
                 case RAISE -> {
-                    services[pin] = s.services();
-                    if (!high[pin]) {
-                        line(pin, true);
+                    services[pin][src] = s.services();
+                    if (!high[pin][src]) {
+                        source(pin, src, true);
                     }
                 }
-                case LOWER -> line(pin, false);
+                case LOWER -> source(pin, src, false);
                 case PULSE -> {
+                    high[pin][src] = false;
                     if (chip == Chip.IN_KERNEL) {
+                        // raise, then the OR of what is left: the IOAPIC sees raise-then-lower
                         vm.irqLine(pin, true);
-                        vm.irqLine(pin, false);
-                    } else {
+                        kernelLine[pin] = true;
+                        kernelOr(pin);
+                    } else if (src == 0) {
                         ioapic.pulse(pin);
+                    } else {
+                        sharedLine(pin, src).pulse();
                     }
-                    high[pin] = false;
                 }
                 case RTC_TICK -> {
                     boolean coalesced;
+                    high[pin][0] = false;
                     if (chip == Chip.IN_KERNEL) {
                         coalesced = vm.irqLineStatus(pin, true) <= 0;
-                        vm.irqLineStatus(pin, false);
+                        kernelLine[pin] = true;
+                        kernelOr(pin);
                     } else {
                         coalesced = ioapic.pulseRtc();
                     }
-                    high[pin] = false;
                     out.add("rtc tick " + (coalesced ? "coalesced" : "injected"));
+                }
+                case VIRTIO_SIGNAL -> {
+                    virtioPresent[pin] = true;
+                    if (chip == Chip.IN_KERNEL) {
+                        virtioStatus[pin] |= VirtioMmioInterrupt.VRING;
+                        kernelOr(pin);
+                    } else {
+                        if (virtio[pin] == null) {
+                            virtio[pin] = fabric.createVirtioMmio(pin);
+                        }
+                        virtio[pin].signalUsedBuffer();
+                    }
                 }
             }
         }
 
-        private void line(int pin, boolean level) {
-            high[pin] = level;
+        /** Sets one source's level; in-kernel, KVM_IRQ_LINE follows the OR of the sources. */
+        private void source(int pin, int src, boolean level) {
+            high[pin][src] = level;
             if (chip == Chip.IN_KERNEL) {
-                vm.irqLine(pin, level);
-            } else {
+                kernelOr(pin);
+            } else if (src == 0) {
                 ioapic.setLevel(pin, level);
+            } else {
+                sharedLine(pin, src).setLevel(level);
             }
+        }
+
+        private void kernelOr(int pin) {
+            boolean or = virtioStatus[pin] != 0;
+            for (int src = 0; src < SOURCES; src++) {
+                or |= high[pin][src];
+            }
+            if (or != kernelLine[pin]) {
+                kernelLine[pin] = or;
+                vm.irqLine(pin, or);
+            }
+        }
+
+        private IoapicLine sharedLine(int pin, int src) {
+            if (shared[pin][src] == null) {
+                shared[pin][src] = ioapic.openSharedLine(pin);
+            }
+            return shared[pin][src];
         }
 
         private void settle() {

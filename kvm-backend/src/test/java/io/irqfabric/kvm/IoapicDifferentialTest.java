@@ -18,6 +18,7 @@ import static io.irqfabric.kvm.IoapicDifferential.pulse;
 import static io.irqfabric.kvm.IoapicDifferential.raise;
 import static io.irqfabric.kvm.IoapicDifferential.read;
 import static io.irqfabric.kvm.IoapicDifferential.rtcTick;
+import static io.irqfabric.kvm.IoapicDifferential.virtioSignal;
 import static io.irqfabric.kvm.IoapicDifferential.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,6 +154,27 @@ class IoapicDifferentialTest {
                 write(low(20), lowDword(0x98, false, false)), pulse(20), drain()));
     }
 
+    /**
+     * Wired-OR lines: the fabric's shared sources ({@code IoapicLine}) and virtio-MMIO devices on
+     * IOAPIC pins, against KVM's IOAPIC driven with the OR of the same sources (a virtio device's
+     * source is high while its status is non-zero; its driver reads and ACKs the status in the ISR).
+     */
+    @Test
+    void sharedLinesAndVirtioMmioOnAPin() {
+        KvmAssumptions.assumeKvm("sharedLinesAndVirtioMmioOnAPin");
+        compare("shared and virtio", script(
+                program(16, 0x60, true, false),
+                program(17, 0x70, false, false),
+                List.of(raise(16, 1, 2), raise(16, 2, 1), drain(),      // two sources: the line stays high until both are serviced
+                        raise(16, 1, 1), lower(16, 1), drain(),
+                        virtioSignal(16), raise(16, 1, 2), drain(),      // virtio and a shared source on one level pin
+                        virtioSignal(16), virtioSignal(16), drain(),
+                        raise(17, 1, 1), raise(17, 2, 1), drain(),       // edge pin: one edge for the OR
+                        pulse(17, 2), drain(),                           // line already low again: an edge
+                        virtioSignal(17), drain(), virtioSignal(17), drain(),
+                        read(low(16)), read(low(17)))));
+    }
+
     @Test
     void registerReadBacks() {
         KvmAssumptions.assumeKvm("registerReadBacks");
@@ -187,6 +209,7 @@ class IoapicDifferentialTest {
         int taken = 0;
         int reads = 0;
         int ticks = 0;
+        int virtioReads = 0;
         for (long seed = 1; seed <= 16; seed++) {
             for (String o : compare("seed " + seed, randomScript(seed, 150))) {
                 if (o.startsWith("took")) {
@@ -194,13 +217,16 @@ class IoapicDifferentialTest {
                     taken += o.split(" ").length - 2; // minus "took" and the marker
                 } else if (o.startsWith("read")) {
                     reads++;
-                } else {
+                } else if (o.startsWith("rtc")) {
                     ticks++;
+                } else {
+                    virtioReads++;
                 }
             }
         }
         System.out.println("[kvm-backend] IOAPIC differential, 16 random scripts: " + drains + " drains with " + taken
-                + " interrupts, " + reads + " register reads, " + ticks + " RTC ticks: equal on both irqchips");
+                + " interrupts, " + reads + " register reads, " + ticks + " RTC ticks, " + virtioReads
+                + " virtio status reads: equal on both irqchips");
         assertTrue(taken > 100 && reads > 100 && ticks > 10, "the scripts exercise the IOAPIC");
     }
 
@@ -217,10 +243,11 @@ class IoapicDifferentialTest {
         }
         for (int i = 0; i < steps; i++) {
             int pin = PINS[r.nextInt(PINS.length)];
-            switch (r.nextInt(9)) {
-                case 0 -> s.add(raise(pin, 1 + r.nextInt(3)));
-                case 1 -> s.add(lower(pin));
-                case 2 -> s.add(pin == RTC ? rtcTick() : pulse(pin));
+            int source = pin == RTC ? 0 : r.nextInt(IoapicDifferential.SOURCES);
+            switch (r.nextInt(10)) {
+                case 0 -> s.add(raise(pin, source, 1 + r.nextInt(3)));
+                case 1 -> s.add(lower(pin, source));
+                case 2 -> s.add(pin == RTC ? rtcTick() : pulse(pin, source));
                 case 3 -> {
                     masked[pin] = !masked[pin];
                     s.add(write(low(pin), lowDword(vectorOf(pin), level[pin], masked[pin])));
@@ -233,6 +260,7 @@ class IoapicDifferentialTest {
                 }
                 case 5 -> s.add(read(low(pin)));
                 case 6, 7 -> s.add(drain());
+                case 8 -> s.add(pin == RTC ? pulse(pin) : virtioSignal(pin));
                 default -> s.add(pulse(pin));
             }
         }
@@ -242,7 +270,9 @@ class IoapicDifferentialTest {
         }
         s.add(drain());
         for (int pin : PINS) {
-            s.add(lower(pin));
+            for (int source = 0; source < IoapicDifferential.SOURCES; source++) {
+                s.add(lower(pin, source));
+            }
         }
         s.add(drain());
         for (int pin : PINS) {
