@@ -440,7 +440,8 @@ public final class InterruptFabric implements AutoCloseable {
      * (so it honours the guest's masking and pending bits instead of going around them).
      * Created on the first call for a GSI; later calls return the same eventfd. The fabric owns
      * it: it is closed by {@link #close()}, after a last read that asserts what was signalled
-     * before close began.
+     * before close began. Do not close it or read it yourself (a second reader would take
+     * signals away from the fabric); hand its {@link EventFd#fd() descriptor} to the writer.
      *
      * <p>The first notifier starts one reader thread ({@code irqfabric-notifier}) that waits for
      * all notifiers with poll(2): blocked in the kernel, it uses no CPU while they are quiet. Each
