@@ -210,7 +210,8 @@ class IoapicDifferentialTest {
         int reads = 0;
         int ticks = 0;
         int virtioReads = 0;
-        for (long seed = 1; seed <= 16; seed++) {
+        long seeds = Long.getLong("irqfabric.differential.seeds", 16); // more on demand: -Dirqfabric.differential.seeds=500
+        for (long seed = 1; seed <= seeds; seed++) {
             for (String o : compare("seed " + seed, randomScript(seed, 150))) {
                 if (o.startsWith("took")) {
                     drains++;
@@ -224,7 +225,7 @@ class IoapicDifferentialTest {
                 }
             }
         }
-        System.out.println("[kvm-backend] IOAPIC differential, 16 random scripts: " + drains + " drains with " + taken
+        System.out.println("[kvm-backend] IOAPIC differential, " + seeds + " random scripts: " + drains + " drains with " + taken
                 + " interrupts, " + reads + " register reads, " + ticks + " RTC ticks, " + virtioReads
                 + " virtio status reads: equal on both irqchips");
         assertTrue(taken > 100 && reads > 100 && ticks > 10, "the scripts exercise the IOAPIC");
