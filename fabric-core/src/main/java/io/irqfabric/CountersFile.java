@@ -3,76 +3,145 @@ package io.irqfabric;
 import io.irqfabric.internal.Counters;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
  * Reads a fabric's counters file ({@link InterruptFabric.Builder#countersFile(Path)}) from any
- * process, live, while the fabric runs: the way AeronStat reads Aeron's counters. The file is
- * mapped read-only; each read is an opaque 64-bit load, so values may lag the dispatcher by a few
- * batches and are final once the fabric has closed. The layout is drawn in the internal
- * {@code Counters} class.
+ * process while the fabric runs: the way AeronStat reads Aeron's counters. The layout is drawn in
+ * the internal {@code Counters} class; the fields mean what {@link FabricCounters}' methods of
+ * the same names say.
+ *
+ * <p>The reader takes a copy: {@link #open} reads the file once, and each {@link #refresh()}
+ * reads it again with one positional read, so the values of one refresh are read together and a
+ * writer that truncates or replaces the file can never fault the reader (a mapped reader would
+ * die of SIGBUS). Values lag the dispatcher by at most a batch; {@link #heartbeatMillis()} says
+ * when its last batch ended and {@link #writerAlive()} whether the writing process still runs.
  *
  * <pre>{@code
- * CountersFile stats = CountersFile.open(Path.of("/dev/shm/vm1.irqstat"));
- * long delivered = stats.delivered(32);
+ * try (CountersFile stats = CountersFile.open(Path.of("/dev/shm/vm1.irqstat"))) {
+ *     stats.refresh();
+ *     long delivered = stats.delivered(32);
+ * }
  * }</pre>
+ * Not thread-safe: one reader per thread.
  */
-public final class CountersFile {
-    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
-
-    private final MappedByteBuffer buffer;
+public final class CountersFile implements AutoCloseable {
+    private final Path path;
+    private final FileChannel channel;
     private final int gsiCount;
-    private final long pid;
-    private final long startTimeMillis;
+    private final ByteBuffer copy;
 
-    private CountersFile(MappedByteBuffer buffer, int gsiCount) {
-        this.buffer = buffer;
+    private CountersFile(Path path, FileChannel channel, int gsiCount, ByteBuffer copy) {
+        this.path = path;
+        this.channel = channel;
         this.gsiCount = gsiCount;
-        this.pid = buffer.getLong(Counters.PID_OFFSET);
-        this.startTimeMillis = buffer.getLong(Counters.START_TIME_OFFSET);
+        this.copy = copy;
     }
 
     /**
-     * Maps a counters file for reading.
+     * Opens a counters file and reads it once.
      *
      * @param file the file a fabric was built with
      * @return the reader
-     * @throws FabricConfigException if the file cannot be read or is not an irqfabric counters
-     *                               file of this version
+     * @throws FabricConfigException if the file cannot be read, or is not an irqfabric counters
+     *                               file of this version (one message naming what is wrong)
      */
     public static CountersFile open(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < Counters.HEADER_BYTES) {
-                throw new FabricConfigException(file + " is not an irqfabric counters file: " + size + " bytes");
+        if (file == null) {
+            throw new FabricConfigException("CountersFile.open: file must not be null");
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+            ByteBuffer header = ByteBuffer.allocate(Counters.HEADER_BYTES).order(ByteOrder.nativeOrder());
+            readFully(ch, header);
+            if (header.position() < Counters.HEADER_BYTES) {
+                throw new FabricConfigException(file + " is not an irqfabric counters file: it has only "
+                        + header.position() + " bytes (a header is " + Counters.HEADER_BYTES + ")");
             }
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-            map.order(ByteOrder.nativeOrder());
-            long magic = (long) LONGS.getAcquire(map, Counters.MAGIC_OFFSET);
+            long magic = header.getLong(Counters.MAGIC_OFFSET);
             if (magic != Counters.MAGIC) {
                 throw new FabricConfigException(file + " is not an irqfabric counters file (magic 0x"
-                        + Long.toHexString(magic) + ")");
+                        + Long.toHexString(magic) + ", expected 0x" + Long.toHexString(Counters.MAGIC) + ")");
             }
-            int version = map.getInt(Counters.VERSION_OFFSET);
-            int gsis = map.getInt(Counters.GSI_COUNT_OFFSET);
-            int stride = map.getInt(Counters.STRIDE_OFFSET);
+            int version = header.getInt(Counters.VERSION_OFFSET);
+            int gsis = header.getInt(Counters.GSI_COUNT_OFFSET);
+            int stride = header.getInt(Counters.STRIDE_OFFSET);
             if (version != Counters.VERSION || stride != Counters.STRIDE) {
                 throw new FabricConfigException(file + ": counters file version " + version + " / stride " + stride
                         + ", this reader knows version " + Counters.VERSION + " / stride " + Counters.STRIDE);
             }
-            if (gsis < 1 || size < Counters.bytesFor(gsis)) {
-                throw new FabricConfigException(file + ": header says " + gsis + " GSIs but the file has " + size + " bytes");
+            if (gsis < 1 || gsis > Counters.MAX_GSIS) {
+                throw new FabricConfigException(file + ": the header claims " + Integer.toUnsignedString(gsis)
+                        + " GSIs; a counters file holds 1.." + Counters.MAX_GSIS);
             }
-            return new CountersFile(map, gsis);
+            long need = Counters.bytesForChecked(gsis);
+            long size = ch.size();
+            if (size < need) {
+                throw new FabricConfigException(file + ": the header claims " + gsis + " GSIs (" + need
+                        + " bytes) but the file has " + size + " bytes");
+            }
+            CountersFile f = new CountersFile(file, ch, gsis,
+                    ByteBuffer.allocate((int) need).order(ByteOrder.nativeOrder()));
+            f.refresh();
+            ch = null; // owned by f now
+            return f;
         } catch (IOException e) {
-            throw new FabricConfigException("cannot read the counters file " + file + ": " + e, e);
+            throw new FabricConfigException("cannot read the counters file " + file + ": " + e.getMessage(), e);
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing was read from it that matters
+                }
+            }
         }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer into) throws IOException {
+        long pos = 0;
+        while (into.hasRemaining()) {
+            int n = ch.read(into, pos);
+            if (n < 0) {
+                break;
+            }
+            pos += n;
+        }
+    }
+
+    /**
+     * Reads the file again. If it was shrunk or replaced by something else meanwhile, the
+     * previous values stay and an exception says so.
+     *
+     * @return this
+     * @throws FabricStateException if the file is no longer a whole counters file of the same
+     *                              shape
+     */
+    public CountersFile refresh() {
+        ByteBuffer fresh = ByteBuffer.allocate(copy.capacity()).order(ByteOrder.nativeOrder());
+        try {
+            readFully(channel, fresh);
+        } catch (IOException e) {
+            throw new FabricStateException("cannot read the counters file " + path + ": " + e.getMessage(), e);
+        }
+        if (fresh.position() < copy.capacity()
+                || fresh.getLong(Counters.MAGIC_OFFSET) != Counters.MAGIC
+                || fresh.getInt(Counters.GSI_COUNT_OFFSET) != gsiCount) {
+            throw new FabricStateException("the counters file " + path + " was truncated or overwritten while open");
+        }
+        copy.clear();
+        copy.put(fresh.flip());
+        return this;
+    }
+
+    /** @return the file */
+    public Path path() {
+        return path;
     }
 
     /** @return the number of GSIs the fabric serves */
@@ -82,12 +151,62 @@ public final class CountersFile {
 
     /** @return the process id of the fabric that wrote the file */
     public long pid() {
-        return pid;
+        return copy.getLong(Counters.PID_OFFSET);
     }
 
     /** @return when that fabric started, ms since the epoch */
     public long startTimeMillis() {
-        return startTimeMillis;
+        return copy.getLong(Counters.START_TIME_OFFSET);
+    }
+
+    /** @return when the fabric's dispatcher last ended a batch (or started), ms since the epoch */
+    public long heartbeatMillis() {
+        return copy.getLong(Counters.HEARTBEAT_OFFSET);
+    }
+
+    /** @return "running", "closed" or "failed", as the fabric last wrote it */
+    public String state() {
+        switch (copy.getInt(Counters.STATE_OFFSET)) {
+            case Counters.STATE_RUNNING:
+                return "running";
+            case Counters.STATE_CLOSED:
+                return "closed";
+            case Counters.STATE_FAILED:
+                return "failed";
+            default:
+                return "unknown";
+        }
+    }
+
+    /**
+     * @return true if the process that wrote the file is still alive (the same pid, started no
+     *         later than the file says the fabric started)
+     */
+    public boolean writerAlive() {
+        return ProcessHandle.of(pid())
+                .filter(ProcessHandle::isAlive)
+                .map(p -> p.info().startInstant().map(i -> i.toEpochMilli() <= startTimeMillis() + 1000).orElse(true))
+                .orElse(false);
+    }
+
+    /** @return malformed guest register accesses the controllers ignored */
+    public long guestAccessErrors() {
+        return copy.getLong(Counters.GUEST_ACCESS_ERRORS_OFFSET);
+    }
+
+    /** @return requests the controllers rejected */
+    public long rejectedRequests() {
+        return copy.getLong(Counters.REJECTED_REQUESTS_OFFSET);
+    }
+
+    /** @return errors the dispatcher loop caught outside event handling and recovered from */
+    public long dispatcherErrors() {
+        return copy.getLong(Counters.DISPATCHER_ERRORS_OFFSET);
+    }
+
+    /** @return stray interrupt flags the dispatcher cleared */
+    public long strayInterrupts() {
+        return copy.getLong(Counters.STRAY_INTERRUPTS_OFFSET);
     }
 
     /**
@@ -124,7 +243,7 @@ public final class CountersFile {
 
     /**
      * @param gsi the GSI
-     * @return accepted assertions that took the ring-full path (overflow records drained)
+     * @return accepted assertions that took the ring-full path, as the dispatcher drained them
      */
     public long overflowed(int gsi) {
         return get(gsi, Counters.OVERFLOW_DRAINED);
@@ -143,6 +262,16 @@ public final class CountersFile {
         if (gsi < 0 || gsi >= gsiCount) {
             throw new UnknownGsiException(gsi, "GSI " + gsi + " is outside the counters file's range 0.." + (gsiCount - 1));
         }
-        return (long) LONGS.getOpaque(buffer, Counters.offset(gsi, field));
+        return copy.getLong(Counters.offset(gsi, field));
+    }
+
+    /** Closes the file. */
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // read-only: nothing to lose
+        }
     }
 }

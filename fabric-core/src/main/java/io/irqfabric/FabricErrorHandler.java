@@ -21,7 +21,30 @@ public interface FabricErrorHandler {
         /** A guest register access was malformed and ignored; detail is the offset. */
         GUEST_ACCESS_INVALID,
         /** A request (MSI address, requester ID) was rejected; detail says what. */
-        REQUEST_REJECTED
+        REQUEST_REJECTED,
+        /**
+         * The dispatcher thread found its interrupt flag set (someone interrupted it, or a sink
+         * restored a flag it had caught); the flag was cleared and the dispatcher waits on as its
+         * {@link DispatcherWait} says.
+         */
+        STRAY_INTERRUPT,
+        /**
+         * An error escaped the dispatcher loop's own guards (a bug, or an OutOfMemoryError); the
+         * loop resumed where it was. Cause is set; detail counts such errors since the last
+         * completed batch. If they go on without a batch completing, {@link #FABRIC_FAILED} follows.
+         */
+        DISPATCHER_ERROR,
+        /**
+         * A write to the counters file failed (a full disk, say); the fabric stopped writing it
+         * and goes on counting in memory ({@link InterruptFabric#counters()}). Reported once.
+         * Cause is the failure.
+         */
+        COUNTERS_FILE,
+        /**
+         * The dispatcher stopped for good without being closed: the fabric is now failed and
+         * refuses every call with {@link FabricFailedException}. Cause is why. Reported once.
+         */
+        FABRIC_FAILED
     }
 
     /**

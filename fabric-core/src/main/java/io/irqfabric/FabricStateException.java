@@ -8,4 +8,12 @@ public final class FabricStateException extends FabricException {
     public FabricStateException(String message) {
         super(message);
     }
+
+    /**
+     * @param message what happened
+     * @param cause   the underlying failure
+     */
+    public FabricStateException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -126,9 +126,20 @@ public final class InterruptFabric implements AutoCloseable {
         this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
         this.overflow = new OverflowLog(gsiCount);
         this.counters = b.countersFile == null ? Counters.inMemory(gsiCount) : Counters.mapped(gsiCount, b.countersFile);
+        final FabricErrorHandler handler = b.errorHandler;
+        final java.nio.file.Path countersPath = b.countersFile;
+        counters.onFileFailure(fault -> {
+            try {
+                handler.onError(FabricErrorHandler.Kind.COUNTERS_FILE, -1, 0,
+                        new FabricStateException("cannot write the counters file " + countersPath + " (" + fault
+                                + "); counting goes on in memory (fabric.counters())", fault));
+            } catch (Throwable ignored) {
+                // the error handler must not stop the dispatcher
+            }
+        });
         this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener);
         this.publicCounters = new FabricCounters(counters, overflow, hub);
-        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub);
+        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed);
         this.port = new ControllerPort(ring, dispatcher, closed);
         this.notifiers = new NotifierReader(gsiCount, this::trigger, b.errorHandler);
         if (b.ioapic) {
@@ -145,12 +156,44 @@ public final class InterruptFabric implements AutoCloseable {
             this.ioapic = null;
             this.ioapicPins = 0;
         }
-        this.dispatcherThread = b.threadFactory.newThread(dispatcher);
-        if (dispatcherThread == null) {
-            throw new FabricConfigException("threadFactory returned null");
+        final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        final Dispatcher d = dispatcher;
+        Runnable body = () -> {
+            started.countDown();
+            d.run();
+        };
+        Thread t;
+        try {
+            t = b.threadFactory.newThread(body);
+            if (t == null) {
+                throw new FabricConfigException("threadFactory returned null");
+            }
+            t.start();
+        } catch (FabricConfigException e) {
+            counters.close();
+            throw e;
+        } catch (RuntimeException | Error e) {
+            counters.close();
+            throw new FabricConfigException("threadFactory failed to make or start the dispatcher thread: " + e, e);
         }
-        dispatcherThread.start();
+        this.dispatcherThread = t;
+        boolean ran;
+        try {
+            ran = started.await(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            ran = true; // not known; do not refuse a thread that may be running
+        }
+        if (!ran) {
+            closed.sv(Dispatcher.STATE_FAILED);
+            counters.close();
+            throw new FabricConfigException("the thread from threadFactory did not run the dispatcher within "
+                    + START_TIMEOUT_SECONDS + " s (does the factory pass its Runnable to the Thread it returns?)");
+        }
     }
+
+    /** How long build() waits for the dispatcher thread to start running. */
+    private static final long START_TIMEOUT_SECONDS = 10;
 
     private static WaitStrategy waitStrategy(DispatcherWait kind) {
         switch (kind) {
@@ -183,7 +226,7 @@ public final class InterruptFabric implements AutoCloseable {
      */
     public void trigger(int gsi) {
         if (closed.lv() != 0) {
-            throw closedException("trigger(" + gsi + ")");
+            throw port.closedException("trigger(" + gsi + ")");
         }
         if (gsi < 0 || gsi >= gsiCount) {
             throw unknownGsi(gsi);
@@ -227,7 +270,7 @@ public final class InterruptFabric implements AutoCloseable {
         if (closed.lv() != 0) {
             port.awaitDispatcherTermination();
             if (!overflow.consumedAtLeast(gsi, ticket)) {
-                throw closedException("trigger(" + gsi + ")");
+                throw port.closedException("trigger(" + gsi + ")");
             }
         }
     }
@@ -253,17 +296,27 @@ public final class InterruptFabric implements AutoCloseable {
      * @param count   the number of sources (1 for legacy, 1-32 for MSI, 1-2048 for MSI-X)
      * @return the group
      * @throws UnknownGsiException   if any GSI of the group is out of range
-     * @throws FabricConfigException if {@code count} does not suit {@code type}
+     * @throws FabricConfigException if {@code type} is null, {@code count} does not suit it, or a
+     *                               GSI already belongs to another group or a controller (the
+     *                               message names the owner); a {@code LEGACY_IRQ} group on
+     *                               IOAPIC pins is the exception: it is one more source of those
+     *                               lines and its trigger pulses them
      * @throws FabricClosedException if the fabric is closed
      */
     public InterruptSourceGroup createGroup(InterruptSourceType type, int baseGsi, int count) {
-        if (closed.lv() != 0) {
-            throw closedException("createGroup");
+        if (type == null) {
+            throw new FabricConfigException("createGroup: type must not be null");
         }
+        port.checkOpen("createGroup");
         if (count < 1 || count > type.maxSources()) {
             throw new FabricConfigException(type + " group of " + count + " sources: allowed 1.." + type.maxSources());
         }
         checkGsiRange(baseGsi, count);
+        if (!(type == InterruptSourceType.LEGACY_IRQ && baseGsi + count <= ioapicPins)) {
+            // A legacy group on IOAPIC pins is one more source of those lines (its trigger is a
+            // pulse through the IOAPIC), so it shares them; any other group owns its GSIs.
+            hub.claim(baseGsi, count, type + " source group");
+        }
         return new InterruptSourceGroup(this, type, baseGsi, count);
     }
 
@@ -455,7 +508,7 @@ public final class InterruptFabric implements AutoCloseable {
      */
     public EventFd notifier(int gsi) {
         if (closed.lv() != 0) {
-            throw closedException("notifier(" + gsi + ")");
+            throw port.closedException("notifier(" + gsi + ")");
         }
         if (gsi < 0 || gsi >= gsiCount) {
             throw unknownGsi(gsi);
@@ -463,7 +516,7 @@ public final class InterruptFabric implements AutoCloseable {
         try {
             return notifiers.notifier(gsi);
         } catch (FabricStateException e) {
-            throw closedException("notifier(" + gsi + ")");
+            throw port.closedException("notifier(" + gsi + ")");
         }
     }
 
@@ -475,6 +528,14 @@ public final class InterruptFabric implements AutoCloseable {
     /** @return the notifier reader thread, or null while no notifier exists */
     Thread notifierThread() {
         return notifiers.thread();
+    }
+
+    /**
+     * Test seam: the next {@code times} turns of the dispatcher loop throw {@code t}, as an error
+     * outside the loop's guards would (see {@link #failure()}).
+     */
+    void injectDispatcherFault(Throwable t, int times) {
+        dispatcher.injectFault(t, times);
     }
 
     /** Test seam, see {@link #beforeOverflowRecord}. */
@@ -507,9 +568,26 @@ public final class InterruptFabric implements AutoCloseable {
         return publicCounters;
     }
 
-    /** @return true once {@link #close()} has been called */
+    /** @return true once {@link #close()} has been called, or the fabric has failed: it accepts nothing */
     public boolean isClosed() {
         return closed.lv() != 0;
+    }
+
+    /** @return true once the fabric has failed (see {@link #failure()}) */
+    public boolean isFailed() {
+        return closed.lv() == Dispatcher.STATE_FAILED;
+    }
+
+    /**
+     * Why the fabric failed: its dispatcher stopped for good without being closed. A failed
+     * fabric refuses every call with {@link FabricFailedException}; {@link #close()} returns at
+     * once. The dispatcher catches and reports every error it can and resumes, so this is for
+     * errors that keep recurring without a batch completing (see ARCHITECTURE.md, "States").
+     *
+     * @return the cause, or null while the fabric has not failed
+     */
+    public Throwable failure() {
+        return isFailed() ? dispatcher.failure() : null;
     }
 
     /** @return the dispatcher thread */
@@ -527,28 +605,62 @@ public final class InterruptFabric implements AutoCloseable {
      */
     @Override
     public void close() {
+        closeWithin(Long.MAX_VALUE, "close()");
+    }
+
+    /**
+     * {@link #close()} with a bound, for an embedder that cannot wait forever on a sink that
+     * blocks: stops accepting assertions and waits at most {@code timeout} for the dispatcher to
+     * deliver every accepted one. If the bound passes, the fabric stays closed (refusing new
+     * calls), the dispatcher goes on and delivers the rest if the sink ever returns, and the
+     * exception says what is left undelivered. A failed fabric returns at once.
+     *
+     * @param timeout how long to wait, not negative
+     * @throws FabricCloseTimeoutException if the bound passed first
+     * @throws FabricStateException        if called on the dispatcher thread
+     * @throws FabricConfigException       if {@code timeout} is null or negative
+     */
+    public void close(java.time.Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new FabricConfigException("close(timeout): timeout must be a non-negative duration, was " + timeout);
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        closeWithin(nanos, "close(" + timeout + ")");
+    }
+
+    private void closeWithin(long nanos, String what) {
         if (Thread.currentThread() == dispatcherThread) {
-            throw new FabricStateException("close() called on the dispatcher thread (from a sink?): it would wait for itself");
+            throw new FabricStateException(what + " called on the dispatcher thread (from a sink?): it would wait for itself");
         }
         // First the notifiers: stop their reader, assert what they hold, close them.
         notifiers.close();
-        if (closed.cas(0, 1)) {
-            long seq = ring.next();
-            RingEvent e = ring.get(seq);
-            e.type = RingEvent.SHUTDOWN;
-            ring.publish(seq);
+        long deadline = System.nanoTime() + nanos;
+        if (closed.cas(Dispatcher.STATE_RUNNING, Dispatcher.STATE_CLOSED)) {
+            counters.state(Counters.STATE_CLOSED);
+            port.publishShutdown(); // gives up only if the dispatcher has failed meanwhile
         }
-        port.awaitDispatcherTermination();
+        if (nanos == Long.MAX_VALUE) {
+            port.awaitDispatcherTermination();
+        } else if (!port.awaitDispatcherTermination(Math.max(0, deadline - System.nanoTime()))) {
+            long unhandled = Math.max(0, ring.getCursor() - dispatcher.handledSequence());
+            int in = dispatcher.deliveringGsi();
+            throw new FabricCloseTimeoutException(what + " timed out: the dispatcher "
+                    + (in >= 0 ? "is still inside sink.deliver(" + in + ")" : "has not finished")
+                    + " and " + unhandled + " ring event(s) are not handled yet; they are delivered if the sink returns",
+                    in, unhandled);
+        }
         try {
             dispatcherThread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
+        counters.close(); // the dispatcher has terminated: nobody else writes the counters any more
         LOG.log(System.Logger.Level.DEBUG, "irqfabric closed after {0} batches", dispatcher.batches());
-    }
-
-    private FabricClosedException closedException(String what) {
-        return new FabricClosedException(what + " on a closed fabric");
     }
 
     private UnknownGsiException unknownGsi(int gsi) {
@@ -730,8 +842,18 @@ public final class InterruptFabric implements AutoCloseable {
             if (sink == null) {
                 throw new FabricConfigException("a sink is required: builder().sink(...)");
             }
+            int capacity;
+            try {
+                capacity = sink.gsiCapacity();
+            } catch (RuntimeException e) {
+                throw new FabricConfigException("the sink's gsiCapacity() threw: " + e, e);
+            }
+            if (capacity < gsiCount) {
+                throw new FabricConfigException("the sink delivers GSIs 0.." + (capacity - 1) + " but the fabric serves 0.."
+                        + (gsiCount - 1) + ": size the sink for gsiCount(" + gsiCount + ") or lower gsiCount");
+            }
             if (ioapic && gsiCount < IoapicPort.PINS) {
-                // Checked before anything is created (the counters file would be truncated).
+                // Checked before anything is created (the counters file would be replaced).
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
             }
             InterruptFabric fabric = new InterruptFabric(this);

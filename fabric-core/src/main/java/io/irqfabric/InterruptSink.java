@@ -38,6 +38,16 @@ public interface InterruptSink {
         return 0;
     }
 
+    /**
+     * How many GSIs this sink can deliver ({@code 0..gsiCapacity()-1}). The fabric's builder
+     * refuses a sink smaller than the fabric. The default is unbounded.
+     *
+     * @return the number of GSIs this sink serves
+     */
+    default int gsiCapacity() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Called on the dispatcher thread after the deliveries of one batch. */
     default void endOfBatch() {
     }

@@ -1,11 +1,10 @@
 package io.irqfabric;
 
 import io.irqfabric.eventfd.EventFdSink;
-import org.junit.jupiter.api.Assumptions;
+import io.irqfabric.testing.SteadyStateAllocation;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.management.ManagementFactory;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AllocationFreeTriggerTest {
     /** Bytes a million operations may show without any of them allocating; see the assertion. */
-    private static final long ONE_OFF_BOUND = 1024;
 
     /**
      * Steady state means after every code path has run once: the first use of a path loads
@@ -51,39 +49,21 @@ class AllocationFreeTriggerTest {
 
     @ParameterizedTest(name = "ring {0}, {1}")
     @CsvSource({"4096, BUSY_SPIN", "4096, PARKING", "2, BUSY_SPIN"})
-    void millionTriggersAllocateNothingOnProducerOrDispatcher(int ringSize, DispatcherWait wait) {
-        java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(plain instanceof com.sun.management.ThreadMXBean,
-                "this JVM has no com.sun.management.ThreadMXBean: per-thread allocation cannot be measured");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) plain;
-        Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(),
-                "per-thread allocation accounting is disabled in this JVM");
+    void triggersAllocateNothingOnProducerOrDispatcher(int ringSize, DispatcherWait wait) {
+        SteadyStateAllocation.meter();
         int gsis = 64;
         try (EventFdSink sink = EventFdSink.create(gsis);
              InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).ringSize(ringSize)
                      .waitStrategy(wait).sink(sink).build()) {
             long me = Thread.currentThread().getId();
             long dispatcher = fabric.dispatcherThread().getId();
-            // Warm-up of this instance: JIT, this thread's reply slot of sync().
-            storm(fabric, 200_000, gsis);
-            fabric.sync();
-            // The first calls of the allocation counter may themselves allocate: prime them.
-            mx.getThreadAllocatedBytes(me);
-            mx.getThreadAllocatedBytes(dispatcher);
-            long producerBefore = mx.getThreadAllocatedBytes(me);
-            long dispatcherBefore = mx.getThreadAllocatedBytes(dispatcher);
-            storm(fabric, 1_000_000, gsis);
-            long producerAfter = mx.getThreadAllocatedBytes(me);
-            fabric.sync();
-            long dispatcherAfter = mx.getThreadAllocatedBytes(dispatcher);
-            // One object per operation would be >= 16,000,000 bytes; one per thousand operations
-            // >= 16,000. The bound admits only what the JVM itself allocates once in a while on
-            // a thread (a deoptimisation re-resolving a call site shows up as a String or two,
-            // seen here as 312 bytes about one run in six, with a stack ending in our frame).
-            assertTrue(producerAfter - producerBefore <= ONE_OFF_BOUND,
-                    "bytes allocated by 1,000,000 trigger() calls: " + (producerAfter - producerBefore));
-            assertTrue(dispatcherAfter - dispatcherBefore <= ONE_OFF_BOUND,
-                    "bytes allocated by the dispatcher handling them: " + (dispatcherAfter - dispatcherBefore));
+            // Each window: 200,000 triggers, then sync() so the dispatcher has handled them all.
+            // One object per operation would be >= 3,200,000 bytes a window; the steady state
+            // must be exactly zero (SteadyStateAllocation says why one-offs are not counted).
+            SteadyStateAllocation.assertAllocatesNothing("trigger() on the producer / the dispatcher handling it", () -> {
+                storm(fabric, 200_000, gsis);
+                fabric.sync();
+            }, me, dispatcher);
             for (int g = 0; g < gsis; g++) {
                 sink.eventFd(g).read();
             }

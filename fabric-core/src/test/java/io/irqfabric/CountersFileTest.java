@@ -28,6 +28,7 @@ class CountersFileTest {
                 fabric.trigger(i % 3);     // a 2-slot ring: some take the overflow path
             }
             fabric.sync();
+            reader.refresh();
             FabricCounters live = fabric.counters();
             for (int g = 0; g < 8; g++) {
                 assertEquals(live.asserted(g), reader.asserted(g), "asserted, GSI " + g);
@@ -41,6 +42,7 @@ class CountersFileTest {
             sink.eventFd(5).close();
             fabric.trigger(5);
             fabric.close();
+            reader.refresh();
             assertEquals(1, reader.errors(5), "final values stay readable after close");
             assertEquals(1, reader.asserted(5));
             assertThrows(UnknownGsiException.class, () -> reader.asserted(8));

@@ -38,6 +38,7 @@ public final class StatsCommand implements Callable<Integer> {
             if (screen > 1) {
                 LockSupport.parkNanos(intervalMillis * 1_000_000L); // the refresh interval
             }
+            stats.refresh();
             long now = System.nanoTime();
             double dt = Math.max(1e-9, (now - lastT) / 1e9);
             lastT = now;

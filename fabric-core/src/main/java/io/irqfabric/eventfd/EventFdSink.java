@@ -97,6 +97,11 @@ public final class EventFdSink implements InterruptSink, AutoCloseable {
     }
 
     @Override
+    public int gsiCapacity() {
+        return fds.length();
+    }
+
+    @Override
     public int deliver(int gsi) {
         EventFd fd = fds.get(gsi);
         if (fd == null) {

@@ -34,8 +34,8 @@ public final class ControllerHub {
     public static final byte BLOCKED = 2;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int STAT_GUEST_ACCESS_INVALID = 0;
-    private static final int STAT_REJECTED = 8;
+    private static final int STAT_GUEST_ACCESS_INVALID = Counters.GUEST_ACCESS_ERRORS_OFFSET;
+    private static final int STAT_REJECTED = Counters.REJECTED_REQUESTS_OFFSET;
     private static final RouteListener NO_ROUTES = new RouteListener() {
         @Override
         public void setMsiRoute(int gsi, long address, int data) {
@@ -53,9 +53,9 @@ public final class ControllerHub {
     private final Counters counters;
     private final FabricErrorHandler errorHandler;
     private final RouteListener routes;
-    /** Statistics: two counters on separate cache lines, written opaquely by the dispatcher. */
-    private final long[] stats = new long[16];
     private final long[] claimed;
+    /** Claimed ranges by first GSI, for the message that names the owner (configuration path only). */
+    private final java.util.TreeMap<Integer, Owner> owners = new java.util.TreeMap<>();
     private volatile GuestDevice[] devices = new GuestDevice[0];
     private PendingSet pending;
     private boolean routesDirty;
@@ -119,11 +119,33 @@ public final class ControllerHub {
     public synchronized void claim(int base, int count, String what) {
         for (int g = base; g < base + count; g++) {
             if ((claimed[g >>> 6] & (1L << (g & 63))) != 0) {
-                throw new FabricConfigException(what + ": GSI " + g + " already belongs to another interrupt controller");
+                throw new FabricConfigException(what + " on GSIs " + base + ".." + (base + count - 1) + ": GSI " + g
+                        + " already belongs to " + ownerOf(g));
             }
         }
         for (int g = base; g < base + count; g++) {
             claimed[g >>> 6] |= 1L << (g & 63);
+        }
+        owners.put(base, new Owner(base + count - 1, what));
+    }
+
+    /**
+     * @param gsi a GSI
+     * @return what owns it (a controller or a source group), or null
+     */
+    public synchronized String ownerOf(int gsi) {
+        java.util.Map.Entry<Integer, Owner> e = owners.floorEntry(gsi);
+        return e != null && gsi <= e.getValue().last ? e.getValue().what + " (GSIs " + e.getKey() + ".." + e.getValue().last + ")" : null;
+    }
+
+    /** A claimed range: its last GSI and what claimed it. */
+    private static final class Owner {
+        final int last;
+        final String what;
+
+        Owner(int last, String what) {
+            this.last = last;
+            this.what = what;
         }
     }
 
@@ -383,18 +405,28 @@ public final class ControllerHub {
         report(FabricErrorHandler.Kind.GUEST_ACCESS_INVALID, gsi, offset, null);
     }
 
-    private void bumpStat(int i) {
-        LONGS.setOpaque(stats, i, stats[i] + 1);
+    private void bumpStat(int offset) {
+        counters.addGlobal(offset, 1);
+    }
+
+    /**
+     * Dispatcher: folds the rejections producers counted off the ring into the counters, so the
+     * counters file shows them too.
+     */
+    void foldRejectedOffRing() {
+        if (rejectedOffRing.get() != 0) {
+            counters.addGlobal(Counters.REJECTED_REQUESTS_OFFSET, rejectedOffRing.getAndSet(0));
+        }
     }
 
     /** @return malformed guest register accesses so far (any thread; may lag) */
     public long guestAccessErrors() {
-        return (long) LONGS.getOpaque(stats, STAT_GUEST_ACCESS_INVALID);
+        return counters.getGlobal(STAT_GUEST_ACCESS_INVALID);
     }
 
     /** @return rejected requests so far (any thread; may lag) */
     public long rejectedRequests() {
-        return (long) LONGS.getOpaque(stats, STAT_REJECTED) + rejectedOffRing.get();
+        return counters.getGlobal(STAT_REJECTED) + rejectedOffRing.get();
     }
 
     /**

@@ -3,6 +3,8 @@ package io.irqfabric.internal;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import io.irqfabric.FabricClosedException;
+import io.irqfabric.FabricException;
+import io.irqfabric.FabricFailedException;
 import io.irqfabric.FabricStateException;
 
 import java.util.concurrent.locks.LockSupport;
@@ -72,9 +74,66 @@ public final class ControllerPort {
         return (int) (a >>> 48) & 0xFF;
     }
 
-    /** @return true once the fabric is closed */
+    /** @return true once the fabric is closed or failed: it accepts nothing new */
     public boolean isClosed() {
         return closed.lv() != 0;
+    }
+
+    /**
+     * Publishes SHUTDOWN (the closer, once): waits for a slot like a request does, and gives up
+     * if the dispatcher has terminated meanwhile (failed), since then nobody frees one.
+     *
+     * @return true if SHUTDOWN was published
+     */
+    public boolean publishShutdown() {
+        int round = 0;
+        while (true) {
+            try {
+                long seq = ring.tryNext();
+                RingEvent e = ring.get(seq);
+                e.type = RingEvent.SHUTDOWN;
+                ring.publish(seq);
+                return true;
+            } catch (InsufficientCapacityException full) {
+                if (dispatcher.isTerminated()) {
+                    return false;
+                }
+                if (ReplySlot.spinOrYield(round)) {
+                    round++;
+                } else {
+                    LockSupport.parkNanos(SLOT_NAP_NANOS);
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits at most {@code nanos} for the dispatcher loop to exit.
+     *
+     * @param nanos the bound
+     * @return true if it has exited
+     */
+    public boolean awaitDispatcherTermination(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        boolean interrupted = false;
+        try {
+            while (!dispatcher.isTerminated()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    dispatcher.terminatedLatch().await(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
@@ -229,10 +288,18 @@ public final class ControllerPort {
     }
 
     /**
+     * The refusal of an operation the fabric did not accept: {@link FabricFailedException} (with
+     * the dispatcher's failure as cause) once the fabric has failed, else
+     * {@link FabricClosedException}.
+     *
      * @param what the operation
-     * @return the exception for an operation on a closed fabric
+     * @return the exception to throw
      */
-    public FabricClosedException closedException(String what) {
+    public FabricException closedException(String what) {
+        if (closed.lv() == Dispatcher.STATE_FAILED) {
+            Throwable cause = dispatcher.failure();
+            return new FabricFailedException(what + " on a failed fabric (its dispatcher stopped: " + cause + ")", cause);
+        }
         return new FabricClosedException(what + " on a closed fabric");
     }
 }

@@ -8,6 +8,8 @@ import com.lmax.disruptor.TimeoutException;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.InterruptSink;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 
@@ -34,6 +36,19 @@ import java.util.concurrent.locks.LockSupport;
  * handed to the {@link FabricErrorHandler}.
  */
 public final class Dispatcher implements Runnable, ReplySlot.Answerer {
+    private static final VarHandle DELIVERING;
+
+    static {
+        try {
+            DELIVERING = MethodHandles.lookup().findVarHandle(Dispatcher.class, "delivering", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The GSI being delivered, or -1; written opaquely around each sink call, read by close(Duration). */
+    @SuppressWarnings("unused") // accessed through DELIVERING
+    private int delivering = -1;
     /** The nap between looks at the ring while idle with unapplied routes (see the class doc). */
     static final long ROUTE_RETRY_IDLE_NANOS = 50_000L;
     private final RingBuffer<RingEvent> ring;
@@ -52,6 +67,27 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private final byte[] gate;
     private int syncCount;
 
+    /** Errors that escaped the loop's guards since the last completed batch; see {@link #run()}. */
+    static final int MAX_FAILURES_WITHOUT_PROGRESS = 100;
+    /** How long a failing dispatcher waits for slots claimed before the failure to be published. */
+    static final long EMERGENCY_PUBLISH_WAIT_NANOS = 1_000_000_000L;
+    /** The fabric's state word, shared with the producers ({@link #STATE_RUNNING} ...). */
+    public static final int STATE_RUNNING = 0;
+    public static final int STATE_CLOSED = 1;
+    public static final int STATE_FAILED = 2;
+
+    private final PaddedInt state;
+    /** The last sequence handled, and the last one whose batch was flushed (dispatcher only). */
+    private long handledUpTo = RingBuffer.INITIAL_CURSOR_VALUE;
+    private long flushedUpTo = RingBuffer.INITIAL_CURSOR_VALUE;
+    private int failuresWithoutProgress;
+    /** The sequence of the SHUTDOWN event once handled, else -1. */
+    private long shutdownAt = -1;
+    private volatile Throwable failure;
+    /** Test seam: thrown at the top of a loop turn while set ({@link #faultsLeft} times); null in production. */
+    private volatile Throwable faultInjection;
+    private int faultsLeft;
+
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private volatile boolean terminated;
     private volatile long finalSequence = Long.MIN_VALUE;
@@ -59,8 +95,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private long batches;
 
     public Dispatcher(RingBuffer<RingEvent> ring, OverflowLog overflow, InterruptSink sink,
-                      Counters counters, FabricErrorHandler errorHandler, ControllerHub hub) {
+                      Counters counters, FabricErrorHandler errorHandler, ControllerHub hub, PaddedInt state) {
         this.ring = ring;
+        this.state = state;
         this.overflow = overflow;
         this.sink = sink;
         this.counters = counters;
@@ -78,54 +115,173 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     @Override
     public void run() {
         thread = Thread.currentThread();
-        long next = sequence.get() + 1;
+        Throwable fatal = null;
+        boolean shutdown = false;
         try {
-            while (true) {
-                if (hub.routesUnapplied() && barrier.getCursor() < next) {
-                    // Idle while the route listener has changes it could not apply (KVM refused
-                    // a routing table or an irqfd): keep retrying rather than wait for traffic
-                    // that may never come, since what a refused GSI delivered waits on its route.
-                    // Only this failure mode polls; a claimed-but-unpublished slot ends it.
-                    hub.retryRoutesIfDue();
-                    LockSupport.parkNanos(ROUTE_RETRY_IDLE_NANOS);
-                    continue;
-                }
-                long available;
+            while (!shutdown) {
                 try {
-                    available = barrier.waitFor(next);
-                } catch (AlertException | TimeoutException e) {
-                    continue;
-                } catch (InterruptedException e) {
-                    // The dispatcher stops only through SHUTDOWN; an interrupt does not lose events.
-                    continue;
-                }
-                if (available < next) {
-                    continue;
-                }
-                boolean shutdown = false;
-                long s = next;
-                for (; s <= available; s++) {
-                    if (handle(ring.get(s))) {
-                        shutdown = true;
+                    shutdown = loop();
+                } catch (Throwable t) {
+                    // Only what the loop's own guards missed gets here: an error outside event
+                    // handling and embedder calls (an asynchronous fault of the counters file's
+                    // mapping, an OutOfMemoryError, a bug). Report it and resume where the loop
+                    // was; give up only when it keeps failing without finishing a batch.
+                    if (++failuresWithoutProgress > MAX_FAILURES_WITHOUT_PROGRESS) {
+                        fatal = t;
                         break;
                     }
-                }
-                long last = shutdown ? s : available;
-                // Volatile (full-fence) release of the slots BEFORE draining the overflow log: a
-                // producer that finds the ring full after recording an overflow is then sure a
-                // drain follows its record (InterruptFabric, "Ring full").
-                sequence.setVolatile(last);
-                endOfBatch(shutdown, last);
-                next = last + 1;
-                if (shutdown) {
-                    finalSequence = last;
-                    return;
+                    recover(t);
                 }
             }
+        } catch (Throwable t) {
+            fatal = t; // recover() itself failed
         } finally {
+            if (!shutdown) {
+                fail(fatal != null ? fatal : new IllegalStateException("dispatcher loop ended without SHUTDOWN"));
+            }
             terminated = true;
             terminatedLatch.countDown();
         }
+    }
+
+    /**
+     * The dispatcher loop proper. Restartable: {@link #handledUpTo} and {@link #flushedUpTo} say
+     * where it was, so after {@link #recover} it first finishes a batch an error interrupted.
+     *
+     * @return true after SHUTDOWN was handled and flushed
+     */
+    private boolean loop() throws Throwable {
+        while (true) {
+            Throwable injected = faultInjection;
+            if (injected != null) {
+                if (--faultsLeft <= 0) {
+                    faultInjection = null;
+                }
+                throw injected;
+            }
+            if (handledUpTo > flushedUpTo) {
+                // An error interrupted a batch: release and flush what was handled.
+                boolean wasShutdown = handledUpTo == shutdownAt;
+                finishBatch(wasShutdown, handledUpTo);
+                if (wasShutdown) {
+                    finalSequence = handledUpTo;
+                    return true;
+                }
+            }
+            if (Thread.interrupted()) {
+                strayInterrupt();
+            }
+            long next = handledUpTo + 1;
+            if (hub.routesUnapplied() && barrier.getCursor() < next) {
+                // Idle while the route listener has changes it could not apply (KVM refused
+                // a routing table or an irqfd): keep retrying rather than wait for traffic
+                // that may never come, since what a refused GSI delivered waits on its route.
+                // Only this failure mode polls; a claimed-but-unpublished slot ends it.
+                hub.retryRoutesIfDue();
+                LockSupport.parkNanos(ROUTE_RETRY_IDLE_NANOS);
+                continue;
+            }
+            if (barrier.getCursor() < next) {
+                counters.beforeIdle(); // the counters file catches up before the dispatcher waits
+            }
+            long available;
+            try {
+                available = barrier.waitFor(next);
+            } catch (AlertException | TimeoutException e) {
+                continue;
+            } catch (InterruptedException e) {
+                // The dispatcher stops only through SHUTDOWN; an interrupt does not lose events.
+                strayInterrupt();
+                continue;
+            }
+            if (available < next) {
+                continue; // a wait strategy returns early on an interrupt: the loop top clears it
+            }
+            for (long s = next; s <= available; s++) {
+                boolean isShutdown = handle(ring.get(s));
+                if (isShutdown) {
+                    shutdownAt = s;
+                }
+                handledUpTo = s;
+                if (isShutdown) {
+                    finishBatch(true, s);
+                    finalSequence = s;
+                    return true;
+                }
+            }
+            finishBatch(false, available);
+        }
+    }
+
+    private void finishBatch(boolean finalDrain, long last) {
+        // Volatile (full-fence) release of the slots BEFORE draining the overflow log: a
+        // producer that finds the ring full after recording an overflow is then sure a
+        // drain follows its record (InterruptFabric, "Ring full").
+        sequence.setVolatile(last);
+        endOfBatch(finalDrain, last);
+        flushedUpTo = last;
+        failuresWithoutProgress = 0;
+    }
+
+    private void strayInterrupt() {
+        counters.addGlobal(Counters.STRAY_INTERRUPTS_OFFSET, 1);
+        errorHandlerSafe(FabricErrorHandler.Kind.STRAY_INTERRUPT, -1, 0, null);
+    }
+
+    /** After an error escaped the loop's guards: classify, count and report it. */
+    private void recover(Throwable t) {
+        counters.addGlobal(Counters.DISPATCHER_ERRORS_OFFSET, 1);
+        errorHandlerSafe(FabricErrorHandler.Kind.DISPATCHER_ERROR, -1, failuresWithoutProgress, t);
+    }
+
+    /**
+     * The loop is over for good without SHUTDOWN. Refuse everything from now on, deliver what
+     * producers had published before they could see the refusal (best effort: only open GSIs,
+     * bounded wait for claimed slots), and report.
+     */
+    private void fail(Throwable cause) {
+        failure = cause;
+        state.sv(STATE_FAILED); // before reading the cursor: see ARCHITECTURE.md, "The failed state"
+        try {
+            counters.state(Counters.STATE_FAILED);
+        } catch (Throwable ignored) {
+            // the state word is informational
+        }
+        long flushed = flushedUpTo;
+        try {
+            emergencyFlush(flushed);
+        } catch (Throwable t) {
+            // best effort; what it could not deliver, it could not deliver
+        }
+        finalSequence = flushed;
+        errorHandlerSafe(FabricErrorHandler.Kind.FABRIC_FAILED, -1, 0, cause);
+    }
+
+    private void emergencyFlush(long flushed) {
+        long cursor = ring.getCursor();
+        long deadline = System.nanoTime() + EMERGENCY_PUBLISH_WAIT_NANOS;
+        pending.clear();
+        for (long s = flushed + 1; s <= cursor; s++) {
+            while (!ring.isAvailable(s)) {
+                if (System.nanoTime() - deadline > 0) {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+            RingEvent e = ring.get(s);
+            if (e.type == RingEvent.TRIGGER && gate[e.target] == ControllerHub.OPEN) {
+                pending.add(e.target);
+            }
+        }
+        overflow.drainInto(pending, true, counters);
+        int n = pending.size();
+        for (int i = 0; i < n; i++) {
+            int gsi = pending.get(i);
+            if (gate[gsi] == ControllerHub.OPEN) {
+                deliver(gsi);
+            }
+        }
+        pending.clear();
     }
 
     /** @return true if the event was SHUTDOWN */
@@ -198,6 +354,8 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         } catch (Throwable t) {
             errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, -1, 0, t);
         }
+        hub.foldRejectedOffRing();
+        counters.endOfBatch(syncCount > 0 || finalDrain);
         for (int i = 0; i < syncCount; i++) {
             syncReplies[i].complete(0);
             syncReplies[i] = null;
@@ -208,16 +366,26 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
 
     private void deliver(int gsi) {
         int r;
+        DELIVERING.setOpaque(this, gsi);
         try {
             r = sink.deliver(gsi);
         } catch (Throwable t) {
+            DELIVERING.setOpaque(this, -1);
             counters.add(gsi, Counters.ERRORS, 1);
             errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, gsi, 0, t);
             return;
         }
+        DELIVERING.setOpaque(this, -1);
         if (r == InterruptSink.FAILED) {
             counters.add(gsi, Counters.ERRORS, 1);
-            errorHandlerSafe(FabricErrorHandler.Kind.DELIVERY_FAILED, gsi, sink.lastErrno(gsi), null);
+            int errno;
+            try {
+                errno = sink.lastErrno(gsi);
+            } catch (Throwable t) {
+                errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, gsi, 0, t);
+                errno = 0;
+            }
+            errorHandlerSafe(FabricErrorHandler.Kind.DELIVERY_FAILED, gsi, errno, null);
         } else {
             counters.add(gsi, Counters.DELIVERED, 1);
         }
@@ -237,7 +405,34 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         return terminated && seq > finalSequence;
     }
 
-    /** @return true once the loop has exited (after SHUTDOWN and the final flush) */
+    /** @return the last sequence whose batch released its slots (any thread) */
+    public long handledSequence() {
+        return sequence.get();
+    }
+
+    /** @return why the dispatcher failed, or null while it has not */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * Test seam: the next {@code times} loop turns throw {@code t} (an error outside the loop's
+     * guards). Call it while the dispatcher is idle or before it runs.
+     *
+     * @param t     the error to throw
+     * @param times how many turns throw it
+     */
+    public void injectFault(Throwable t, int times) {
+        this.faultsLeft = times;
+        this.faultInjection = t; // volatile store after faultsLeft: the dispatcher reads it first
+    }
+
+    /** @return the GSI whose delivery the dispatcher is in right now, or -1 */
+    public int deliveringGsi() {
+        return (int) DELIVERING.getOpaque(this);
+    }
+
+    /** @return true once the loop has exited (after SHUTDOWN and the final flush, or after failing) */
     public boolean isTerminated() {
         return terminated;
     }

@@ -227,8 +227,8 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
             if (!port.isClosed()) {
                 try {
                     lineChange(pin, bit, LineStates.SET_LOW, null, "ioapicLine.close");
-                } catch (io.irqfabric.FabricClosedException ignored) {
-                    // closed meanwhile: nothing to de-assert any more
+                } catch (io.irqfabric.FabricException ignored) {
+                    // closed (or failed) meanwhile: nothing to de-assert any more
                 }
             }
             releaseSource(pin, bit);

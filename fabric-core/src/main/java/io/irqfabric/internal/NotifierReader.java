@@ -170,8 +170,8 @@ public final class NotifierReader implements AutoCloseable {
         }
         try {
             assertion.accept(gsi);
-        } catch (FabricClosedException e) {
-            return false;
+        } catch (FabricClosedException | io.irqfabric.FabricFailedException e) {
+            return false; // the fabric no longer accepts assertions: the reader's work is over
         } catch (RuntimeException e) {
             report(gsi, n, e);
         }

@@ -14,6 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Unlike Disruptor's {@code BlockingWaitStrategy}, a publish takes no lock: it reads one
  * volatile field and calls {@link LockSupport#unpark} only if the dispatcher has parked.
+ * An interrupt flag found after a park makes {@link #waitFor} return early (with less than was
+ * asked for, which Disruptor's contract allows) so the caller can clear it; otherwise every
+ * further park would return at once and the wait would become a busy spin.
  * Lost wake-ups are impossible: the waiter stores {@code parked} (sequentially consistent) and
  * then re-reads the cursor; a producer advances the cursor with a CAS (sequentially consistent)
  * before it reads {@code parked}. In the single total order one of them sees the other.
@@ -64,6 +67,11 @@ public final class ParkingWaitStrategy implements WaitStrategy {
                     LockSupport.park(this);
                 }
                 PARKED.setVolatile(this, null);
+                if (Thread.currentThread().isInterrupted()) {
+                    // park() returns at once while the flag is set: hand it to the caller (the
+                    // dispatcher clears and reports it) instead of spinning through park here.
+                    return dependentSequence.get();
+                }
             }
         }
         return available;

@@ -6,12 +6,11 @@ import io.irqfabric.ioapic.RedirectionEntry;
 import io.irqfabric.msi.MsiMessage;
 import io.irqfabric.msi.MsixTable;
 import io.irqfabric.testing.ControllerFixture;
+import io.irqfabric.testing.SteadyStateAllocation;
 import io.irqfabric.virtio.VirtioMmioInterrupt;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.management.ManagementFactory;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,19 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The 4-slot ring sends many line changes down the ring-full path.
  */
 class ControllerAllocationTest {
-    private static final long ONE_OFF_BOUND = 1024; // see AllocationFreeTriggerTest
-    private static final int WARM_UP = 150_000;
-    private static final int ROUNDS = 50_000;
+    private static final int ROUNDS = 20_000;
 
     @ParameterizedTest(name = "ring {0}")
     @ValueSource(ints = {4096, 4})
     void controllerTrafficAllocatesNothing(int ringSize) {
-        java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(plain instanceof com.sun.management.ThreadMXBean,
-                "this JVM has no com.sun.management.ThreadMXBean: per-thread allocation cannot be measured");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) plain;
-        Assumptions.assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(),
-                "per-thread allocation accounting is disabled in this JVM");
+        SteadyStateAllocation.meter();
         try (ControllerFixture f = ControllerFixture.custom(
                 b -> b.ioapic(true).ringSize(ringSize), s -> s)) { // the default PARKING dispatcher
             IoapicPort io = f.fabric.ioapic();
@@ -53,20 +45,13 @@ class ControllerAllocationTest {
             Traffic traffic = new Traffic(io, t, shared, virtio);
             long me = Thread.currentThread().getId();
             long dispatcher = f.fabric.dispatcherThread().getId();
-            traffic.run(WARM_UP); // JIT (long enough for C2 to settle), class loading, reply slot
+            SteadyStateAllocation.assertAllocatesNothing("controller calls / the dispatcher handling them", () -> {
+                traffic.run(ROUNDS);
+                f.fabric.sync();
+            }, me, dispatcher);
             f.drainAll();
-            mx.getThreadAllocatedBytes(me);
-            mx.getThreadAllocatedBytes(dispatcher);
-            long producerBefore = mx.getThreadAllocatedBytes(me);
-            long dispatcherBefore = mx.getThreadAllocatedBytes(dispatcher);
-            traffic.run(ROUNDS);
-            long producerAfter = mx.getThreadAllocatedBytes(me);
+            traffic.run(16);
             f.fabric.sync();
-            long dispatcherAfter = mx.getThreadAllocatedBytes(dispatcher);
-            assertTrue(producerAfter - producerBefore <= ONE_OFF_BOUND,
-                    "bytes allocated by " + ROUNDS + " rounds of controller calls: " + (producerAfter - producerBefore));
-            assertTrue(dispatcherAfter - dispatcherBefore <= ONE_OFF_BOUND,
-                    "bytes allocated by the dispatcher handling them: " + (dispatcherAfter - dispatcherBefore));
             assertTrue(f.fired(3) > 0 && f.fired(5) > 0 && f.fired(6) > 0 && f.fired(64) > 0, "the traffic delivered interrupts");
         }
     }
