@@ -21,12 +21,14 @@ int main(void) {
     IOCTL(KVM_SET_USER_MEMORY_REGION);
     IOCTL(KVM_CREATE_IRQCHIP);
     IOCTL(KVM_IRQ_LINE);
+    IOCTL(KVM_IRQ_LINE_STATUS);
     IOCTL(KVM_SET_GSI_ROUTING);
     IOCTL(KVM_IRQFD);
     IOCTL(KVM_SIGNAL_MSI);
     IOCTL(KVM_ENABLE_CAP);
     IOCTL(KVM_RUN);
     IOCTL(KVM_GET_REGS);
+    IOCTL(KVM_GET_LAPIC);
     IOCTL(KVM_SET_REGS);
     IOCTL(KVM_GET_SREGS);
     IOCTL(KVM_SET_SREGS);
@@ -125,6 +127,7 @@ int main(void) {
     OFF(kvm_sregs, apic_base);
 
     SIZE(kvm_regs);
+    SIZE(kvm_lapic_state);
     OFF(kvm_regs, rax);
     OFF(kvm_regs, rsp);
     OFF(kvm_regs, rip);

@@ -15,6 +15,7 @@ import io.irqfabric.internal.ProducerStates;
 import io.irqfabric.internal.IoapicController;
 import io.irqfabric.internal.MsiController;
 import io.irqfabric.internal.MsixController;
+import io.irqfabric.internal.NotifierReader;
 import io.irqfabric.internal.OverflowLog;
 import io.irqfabric.internal.PaddedInt;
 import io.irqfabric.internal.ParkingWaitStrategy;
@@ -22,6 +23,7 @@ import io.irqfabric.internal.RingEvent;
 import io.irqfabric.internal.SnapshotEngine;
 import io.irqfabric.internal.VirtioMmioController;
 import io.irqfabric.internal.VirtioPciController;
+import io.irqfabric.eventfd.EventFd;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.ResampleListener;
 import io.irqfabric.msi.BusRange;
@@ -112,6 +114,8 @@ public final class InterruptFabric implements AutoCloseable {
     private final IoapicController ioapic;
     /** GSIs below this are IOAPIC pins (24 with an IOAPIC, else 0): trigger() pulses them. */
     private final int ioapicPins;
+    /** Notifier eventfds and the thread that reads them (started by the first notifier). */
+    private final NotifierReader notifiers;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
@@ -131,7 +135,7 @@ public final class InterruptFabric implements AutoCloseable {
                 // the error handler must not stop the dispatcher
             }
         });
-        this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener, b.resampleListener);
+        this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener);
         InFlight inFlight = new InFlight(gsiCount);
         ProducerStates producers = new ProducerStates(gsiCount);
         counters.sourceCoalesced(producers);
@@ -139,12 +143,14 @@ public final class InterruptFabric implements AutoCloseable {
         this.port = new ControllerPort(ring, dispatcher, closed, overflow, inFlight, producers);
         this.publicCounters = new FabricCounters(counters, overflow, hub, producers);
         this.snapshots = new SnapshotEngine(hub, port, overflow, gsiCount, b.ioapic, b.sink, b.routeListener);
+        this.notifiers = new NotifierReader(gsiCount, this::trigger, b.errorHandler);
+        port.notifiers(this::notifier);
         if (b.ioapic) {
             if (gsiCount < IoapicPort.PINS) {
                 throw new FabricConfigException("an IOAPIC needs GSIs 0.." + (IoapicPort.PINS - 1) + " but gsiCount is " + gsiCount);
             }
             hub.claim(0, IoapicPort.PINS, "IOAPIC");
-            this.ioapic = new IoapicController(hub, port);
+            this.ioapic = new IoapicController(hub, port, b.resampleListener);
             hub.register(ioapic);
             hub.lineDrainer(ioapic);
             ioapic.attach(); // before the dispatcher starts: its start happens-after this
@@ -380,13 +386,27 @@ public final class InterruptFabric implements AutoCloseable {
     /**
      * Creates the interrupt status of a virtio-MMIO device that signals {@code gsi}.
      *
-     * @param gsi the device's GSI
+     * <p>On a GSI of its own the device signals an edge per status change. On a pin of the
+     * userspace IOAPIC (GSIs 0..23 with {@link Builder#ioapic(boolean) ioapic(true)}) it drives
+     * the pin as a level line that is high while its interrupt status is non-zero and falls when
+     * an InterruptACK clears the status; it is one wired-OR source of the pin, so several devices
+     * (and {@link IoapicPort#openSharedLine shared sources}) can share a pin.
+     *
+     * @param gsi the device's GSI, or IOAPIC pin
      * @return the device's interrupt
-     * @throws FabricConfigException if the GSI belongs to another controller
+     * @throws FabricConfigException if the GSI belongs to another controller, or the IOAPIC pin
+     *                               has no free source
      * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
      * @throws FabricClosedException if the fabric is closed
      */
     public VirtioMmioInterrupt createVirtioMmio(int gsi) {
+        if (gsi >= 0 && gsi < ioapicPins) {
+            port.checkOpen("create virtio-MMIO interrupt");
+            VirtioMmioController device = ioapic.createVirtioMmio(gsi);
+            hub.register(device);
+            port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create virtio-MMIO interrupt");
+            return device;
+        }
         return attach(gsi, 1, "virtio-MMIO interrupt", new VirtioMmioController(hub, port, gsi));
     }
 
@@ -435,6 +455,50 @@ public final class InterruptFabric implements AutoCloseable {
         // The dispatcher sets the reset state (masks) before any event published after this one.
         port.post(RingEvent.DEVICE_ATTACH, device.id(), 0, 0, "create " + what);
         return device;
+    }
+
+    /**
+     * The notifier eventfd of {@code gsi}, for an external writer (a vhost-user back end, a VFIO
+     * device, another process) that signals interrupts by writing an eventfd: every signal is
+     * read by the fabric and becomes an assertion of {@code gsi}, exactly as {@link #trigger}
+     * (so it honours the guest's masking and pending bits instead of going around them).
+     * Created on the first call for a GSI; later calls return the same eventfd. The fabric owns
+     * it: it is closed by {@link #close()}, after a last read that asserts what was signalled
+     * before close began. Do not close it or read it yourself (a second reader would take
+     * signals away from the fabric); hand its {@link EventFd#fd() descriptor} to the writer.
+     *
+     * <p>The first notifier starts one reader thread ({@code irqfabric-notifier}) that waits for
+     * all notifiers with poll(2): blocked in the kernel, it uses no CPU while they are quiet. Each
+     * signal adds that thread's wake-up and one read(2) to the path of a direct {@code trigger};
+     * signals that arrive together are read as one count and become one assertion.
+     *
+     * @param gsi the GSI, {@code 0 <= gsi < gsiCount()}
+     * @return the GSI's notifier (signal it, or pass {@link EventFd#fd()} to the writer)
+     * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public EventFd notifier(int gsi) {
+        if (closed.lv() != 0) {
+            throw port.closedException("notifier(" + gsi + ")");
+        }
+        if (gsi < 0 || gsi >= gsiCount) {
+            throw unknownGsi(gsi);
+        }
+        try {
+            return notifiers.notifier(gsi);
+        } catch (FabricStateException e) {
+            throw port.closedException("notifier(" + gsi + ")");
+        }
+    }
+
+    /** Test seam: runs in close() between stopping the notifier reader and its last read. */
+    void afterNotifierReaderStopped(Runnable hook) {
+        notifiers.afterReaderStopped(hook);
+    }
+
+    /** @return the notifier reader thread, or null while no notifier exists */
+    Thread notifierThread() {
+        return notifiers.thread();
     }
 
     /**
@@ -613,7 +677,8 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     /**
-     * Stops accepting assertions, delivers every accepted one, and stops the dispatcher.
+     * Stops accepting assertions, delivers every accepted one, and stops the dispatcher. The
+     * {@link #notifier notifiers} are read a last time and closed first.
      * Idempotent; a second caller waits for the first to finish. Must not be called from the
      * dispatcher thread (from inside a sink).
      *
@@ -653,6 +718,8 @@ public final class InterruptFabric implements AutoCloseable {
         if (Thread.currentThread() == dispatcherThread) {
             throw new FabricStateException(what + " called on the dispatcher thread (from a sink?): it would wait for itself");
         }
+        // First the notifiers: stop their reader, assert what they hold, close them.
+        notifiers.close();
         long deadline = System.nanoTime() + nanos;
         if (closed.cas(Dispatcher.STATE_RUNNING, Dispatcher.STATE_CLOSED)) {
             counters.state(Counters.STATE_CLOSED);
@@ -812,8 +879,9 @@ public final class InterruptFabric implements AutoCloseable {
 
         /**
          * @param listener told on the dispatcher thread when the guest EOIs a level-triggered
-         *                 IOAPIC pin; its presence switches EOI to resample semantics (see
-         *                 {@link ResampleListener}); default none
+         *                 IOAPIC pin: installed on every pin, so EOI of any level pin has resample
+         *                 semantics (see {@link ResampleListener}); default none. For some pins
+         *                 only, use {@link IoapicPort#setResampleListener(int, ResampleListener)}.
          * @return this
          */
         public Builder resampleListener(ResampleListener listener) {

@@ -41,6 +41,20 @@ public final class InterruptSourceGroup {
     }
 
     /**
+     * The notifier eventfd of source {@code index} (rust-vmm {@code notifier()}): signals written
+     * to it by an external writer are read by the fabric and assert the source, through the
+     * guest's masking like {@link #trigger}. See {@link InterruptFabric#notifier(int)}.
+     *
+     * @param index the source, {@code 0 <= index < count()}
+     * @return the source's notifier, owned by the fabric
+     * @throws UnknownGsiException   if {@code index} is outside the group
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public io.irqfabric.eventfd.EventFd notifier(int index) {
+        return fabric.notifier(gsi(index));
+    }
+
+    /**
      * @param index the source
      * @return its GSI
      */

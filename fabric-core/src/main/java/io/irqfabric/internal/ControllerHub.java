@@ -53,7 +53,6 @@ public final class ControllerHub {
     private final Counters counters;
     private final FabricErrorHandler errorHandler;
     private final RouteListener routes;
-    private final ResampleListener resample;
     private final long[] claimed;
     /** Claimed ranges by first GSI, for the message that names the owner (configuration path only). */
     private final java.util.TreeMap<Integer, Owner> owners = new java.util.TreeMap<>();
@@ -80,12 +79,16 @@ public final class ControllerHub {
         /** An EOI for {@code vector}. */
         void onEoi(int vector);
 
-        /** @return true if the RTC tick was coalesced */
-        boolean onRtcPulse();
+        /**
+         * An RTC tick with its {@link LineStates#record} payload.
+         *
+         * @return true if the RTC tick was coalesced
+         */
+        boolean onRtcPulse(int payload);
     }
 
     public ControllerHub(int gsiCount, Counters counters, FabricErrorHandler errorHandler,
-                         RouteListener routes, ResampleListener resample) {
+                         RouteListener routes) {
         this.gsiCount = gsiCount;
         this.gate = new byte[gsiCount];
         this.gateDetail = new long[gsiCount];
@@ -94,7 +97,6 @@ public final class ControllerHub {
         this.counters = counters;
         this.errorHandler = errorHandler;
         this.routes = routes == null ? NO_ROUTES : routes;
-        this.resample = resample;
     }
 
     /** Dispatcher: binds the pending set the flush delivers from. */
@@ -198,7 +200,7 @@ public final class ControllerHub {
                     lineDrainer.onEoi(e.target);
                     break;
                 case RingEvent.RTC_PULSE:
-                    answer = lineDrainer.onRtcPulse() ? 1 : 0;
+                    answer = lineDrainer.onRtcPulse((int) e.a) ? 1 : 0;
                     break;
                 case RingEvent.REJECTED:
                     reject(e.target, e.a);
@@ -324,6 +326,19 @@ public final class ControllerHub {
         return (pendingBits[gsi >>> 6] & (1L << (gsi & 63))) != 0;
     }
 
+    /**
+     * Dispatcher: a device withdraws its own interrupt on {@code gsi} before the guest sees it:
+     * clears the pending bit (asserted while masked) and takes the GSI out of the current
+     * batch's deliveries.
+     *
+     * @return true if something was pending
+     */
+    public boolean consumePending(int gsi) {
+        boolean was = pendingBit(gsi);
+        pendingBits[gsi >>> 6] &= ~(1L << (gsi & 63));
+        return pending.remove(gsi) | was;
+    }
+
     /** Dispatcher: a controller injects {@code gsi} (delivered at batch end; gate applies). */
     public void inject(int gsi) {
         counters.add(gsi, Counters.ASSERTED, 1);
@@ -377,13 +392,8 @@ public final class ControllerHub {
         }
     }
 
-    /** @return true if a resample listener is installed */
-    public boolean resampling() {
-        return resample != null;
-    }
-
-    /** Dispatcher: tells the resample listener that level pin {@code pin} was EOIed. */
-    public void resample(int pin) {
+    /** Dispatcher: tells {@code resample} that level pin {@code pin} was EOIed. */
+    public void resample(ResampleListener resample, int pin) {
         try {
             resample.resample(pin);
         } catch (Throwable t) {

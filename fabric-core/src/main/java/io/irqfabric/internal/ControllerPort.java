@@ -40,6 +40,7 @@ public final class ControllerPort {
      * only on the ring-full path; null in production.
      */
     private volatile Runnable beforeOverflowRecord;
+    private volatile java.util.function.IntFunction<io.irqfabric.eventfd.EventFd> notifierFactory;
 
     public ControllerPort(RingBuffer<RingEvent> ring, Dispatcher dispatcher, PaddedInt closed, OverflowLog overflow,
                           InFlight inFlight, ProducerStates producers) {
@@ -130,6 +131,22 @@ public final class ControllerPort {
                 throw closedException("trigger(" + gsi + ")");
             }
         }
+    }
+
+    /**
+     * @param factory makes the notifier eventfd of a GSI (the facade's, which owns the reader
+     *                thread); set once at construction
+     */
+    public void notifiers(java.util.function.IntFunction<io.irqfabric.eventfd.EventFd> factory) {
+        this.notifierFactory = factory;
+    }
+
+    /**
+     * @param gsi a GSI
+     * @return its notifier eventfd (see {@code InterruptFabric.notifier})
+     */
+    public io.irqfabric.eventfd.EventFd notifier(int gsi) {
+        return notifierFactory.apply(gsi);
     }
 
     /** Test seam, see {@link #beforeOverflowRecord}. */

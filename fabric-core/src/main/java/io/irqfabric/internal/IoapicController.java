@@ -1,9 +1,16 @@
 package io.irqfabric.internal;
 
+import io.irqfabric.FabricConfigException;
+import io.irqfabric.FabricStateException;
 import io.irqfabric.UnknownGsiException;
+import io.irqfabric.ioapic.IoapicLine;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.IoapicState;
 import io.irqfabric.ioapic.RedirectionEntry;
+import io.irqfabric.ioapic.ResampleListener;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The userspace IOAPIC: the {@link IoapicPort} facade (producer side, top of the file) and the
@@ -16,11 +23,21 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     static final int SPACE_MMIO = 0;
     /** Register space: direct redirection-entry read (offset = pin), for the VMM. */
     static final int SPACE_ENTRY = 1;
+    /** Register space: a write installs the requested resample listener of pin {@code offset}. */
+    static final int SPACE_RESAMPLE = 2;
     private static final long LOW_HALF = 0xFFFF_FFFFL;
+    /** MSI data bit 15, trigger mode level: set in the RTC pin's route (see updateRoute). */
+    private static final int RTC_ROUTE_TRIGGER_LEVEL = 1 << 15;
 
     private final LineStates lines = new LineStates(PINS);
     /** Fences of ring-full line records (see RingFence); raised by producers, read by the dispatcher. */
     private final RingFence fence = new RingFence(PINS);
+    /** Per pin: HOLDERS bits of open sources (bit 0, the pin's own, always). Guarded by this. */
+    private final long[] openSources = new long[PINS];
+    /** Per pin: HOLDERS bits of sources whose level follows device state (kept by a resample). */
+    private final AtomicLongArray conditionSources = new AtomicLongArray(PINS);
+    /** Resample listeners requested by setResampleListener, installed by the dispatcher in ring order. */
+    private final AtomicReferenceArray<ResampleListener> requestedResample = new AtomicReferenceArray<>(PINS);
 
     // ---- dispatcher-only state
     private final long[] entries = new long[PINS];
@@ -35,10 +52,22 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     private int ioapicId;
     /** The RTC's own "not yet EOIed" bit for its edge interrupt (tick-stuffing support). */
     private boolean rtcRemoteIrr;
+    /** True while an RTC tick ({@link #pulseRtc()}) is applied: only ticks take part in RTC coalescing. */
+    private boolean rtcTick;
+    /** Per-pin resample listeners (dispatcher copy). */
+    private final ResampleListener[] resample = new ResampleListener[PINS];
 
-    public IoapicController(ControllerHub hub, ControllerPort port) {
+    /**
+     * @param allPins a resample listener for every pin (the builder's), or null
+     */
+    public IoapicController(ControllerHub hub, ControllerPort port, ResampleListener allPins) {
         super(hub, port, -1);
         java.util.Arrays.fill(entries, RedirectionEntry.RESET);
+        java.util.Arrays.fill(openSources, LineStates.OWN_SOURCE);
+        for (int p = 0; p < PINS; p++) {
+            resample[p] = allPins;
+            requestedResample.set(p, allPins);
+        }
     }
 
     // ================================================================ producer side (any thread)
@@ -63,18 +92,24 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public void setLevel(int pin, boolean asserted) {
-        lineChange(pin, asserted ? LineStates.SET_HIGH : LineStates.SET_LOW, "ioapic.setLevel");
+        checkPin(pin);
+        lineChange(pin, LineStates.OWN_SOURCE, asserted ? LineStates.SET_HIGH : LineStates.SET_LOW, null, "ioapic.setLevel");
     }
 
     @Override
     public void pulse(int pin) {
-        lineChange(pin, LineStates.PULSE, "ioapic.pulse");
+        checkPin(pin);
+        lineChange(pin, LineStates.OWN_SOURCE, LineStates.PULSE, null, "ioapic.pulse");
     }
 
-    private void lineChange(int pin, int op, String what) {
-        checkPin(pin);
+    /**
+     * Producer: one source's change of {@code pin}, published in ring order (or, on a full ring,
+     * recorded in the line word and drained). With a {@code condition} the source's level is
+     * what the condition says, read inside the CAS ({@link LineStates#recordCondition}).
+     */
+    void lineChange(int pin, long source, int op, LineStates.Condition condition, String what) {
         port.checkOpen(what);
-        int payload = lines.record(pin, op);
+        int payload = condition != null ? lines.recordCondition(pin, source, condition) : lines.record(pin, source, op);
         boolean rose = (payload & LineStates.ROSE) != 0;
         long seq = port.tryPost(RingEvent.LINE_CHANGED, pin, payload);
         if (seq < 0) {
@@ -95,9 +130,122 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         }
     }
 
+    /**
+     * Any thread: a virtio-MMIO interrupt that drives {@code pin} as a level line, high while its
+     * interrupt status is non-zero. The caller registers it with the hub.
+     *
+     * @throws FabricConfigException if the pin has no free source
+     */
+    public VirtioMmioController createVirtioMmio(int pin) {
+        checkPin(pin);
+        return new VirtioMmioController(hub, port, pin, this, allocateSource(pin, true));
+    }
+
+    @Override
+    public IoapicLine openSharedLine(int pin) {
+        checkPin(pin);
+        port.checkOpen("ioapic.openSharedLine");
+        return new SharedLine(pin, allocateSource(pin, false));
+    }
+
+    /**
+     * Any thread: reserves a source of {@code pin}.
+     *
+     * @param condition true for a source whose level follows device state (kept by a resample)
+     * @return its HOLDERS bit
+     * @throws FabricConfigException if the pin has no free source
+     */
+    synchronized long allocateSource(int pin, boolean condition) {
+        long free = ~openSources[pin] & 0xFFFF_FFFF_0000_0000L;
+        if (free == 0) {
+            throw new FabricConfigException("IOAPIC pin " + pin + " already has " + MAX_SHARED_SOURCES
+                    + " shared sources open; close one first");
+        }
+        long bit = Long.lowestOneBit(free);
+        openSources[pin] |= bit;
+        if (condition) {
+            conditionSources.getAndAccumulate(pin, bit, (a, b) -> a | b);
+        }
+        return bit;
+    }
+
+    private synchronized void releaseSource(int pin, long bit) {
+        openSources[pin] &= ~bit;
+    }
+
+    @Override
+    public void setResampleListener(int pin, ResampleListener listener) {
+        checkPin(pin);
+        requestedResample.set(pin, listener);
+        postWrite(SPACE_RESAMPLE, pin, 8, 0, "ioapic.setResampleListener");
+    }
+
+    /** A shared (wired-OR) source of one pin. */
+    private final class SharedLine implements IoapicLine {
+        private final int pin;
+        private final long bit;
+        private volatile boolean closed;
+
+        SharedLine(int pin, long bit) {
+            this.pin = pin;
+            this.bit = bit;
+        }
+
+        @Override
+        public int pin() {
+            return pin;
+        }
+
+        @Override
+        public void setLevel(boolean asserted) {
+            checkOpenSource();
+            lineChange(pin, bit, asserted ? LineStates.SET_HIGH : LineStates.SET_LOW, null, "ioapicLine.setLevel");
+        }
+
+        @Override
+        public void pulse() {
+            checkOpenSource();
+            lineChange(pin, bit, LineStates.PULSE, null, "ioapicLine.pulse");
+        }
+
+        @Override
+        public boolean isAsserted() {
+            return (lines.holders(pin) & bit) != 0;
+        }
+
+        private void checkOpenSource() {
+            if (closed) {
+                throw new FabricStateException("shared source of IOAPIC pin " + pin + " is closed");
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!port.isClosed()) {
+                try {
+                    lineChange(pin, bit, LineStates.SET_LOW, null, "ioapicLine.close");
+                } catch (io.irqfabric.FabricException ignored) {
+                    // closed (or failed) meanwhile: nothing to de-assert any more
+                }
+            }
+            releaseSource(pin, bit);
+        }
+
+        @Override
+        public String toString() {
+            return "IoapicLine[pin " + pin + ", source " + (Long.numberOfTrailingZeros(bit) - 32) + "]";
+        }
+    }
+
     @Override
     public boolean pulseRtc() {
-        return port.request(RingEvent.RTC_PULSE, RTC_PIN, 0, 0, "ioapic.pulseRtc") != 0;
+        port.checkOpen("ioapic.pulseRtc");
+        int payload = lines.record(RTC_PIN, LineStates.OWN_SOURCE, LineStates.PULSE);
+        return port.request(RingEvent.RTC_PULSE, RTC_PIN, payload, 0, "ioapic.pulseRtc") != 0;
     }
 
     @Override
@@ -157,6 +305,10 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public void write(int space, long offset, int size, long value) {
+        if (space == SPACE_RESAMPLE && offset >= 0 && offset < PINS) {
+            resample[(int) offset] = requestedResample.get((int) offset);
+            return;
+        }
         if (space != SPACE_MMIO || (size != 1 && size != 2 && size != 4 && size != 8)) {
             invalid(offset, size);
             return;
@@ -206,11 +358,12 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
             }
         }
         entries[pin] = e;
-        // A level pin asserted while masked (or while its route was being set up) fires now.
+        // The route first: a level pin that gets its first route here can be injected on it.
+        updateRoute(pin, e);
+        // A level pin asserted while masked (or while it had no route) fires now.
         if (RedirectionEntry.isLevelTriggered(e) && level[pin] && !RedirectionEntry.isMasked(e)) {
             raise(pin);
         }
-        updateRoute(pin, e);
     }
 
     private void updateRoute(int pin, long e) {
@@ -218,6 +371,11 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         int data = RedirectionEntry.msiData(e);
         if (data == 0) {
             return; // Linux programs every pin with data 0 while booting: no usable route yet
+        }
+        if (pin == RTC_PIN) {
+            // The RTC's edge interrupt needs its EOI (tick coalescing), but a split irqchip
+            // reports EOIs only for vectors whose message says level: so the route says level.
+            data |= RTC_ROUTE_TRIGGER_LEVEL;
         }
         if (!routed[pin] || routeAddress[pin] != address || routeData[pin] != data) {
             routed[pin] = true;
@@ -228,7 +386,7 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     }
 
     /**
-     * A rising assertion of {@code pin} (crosvm's {@code service_irq(pin, true)}).
+     * A rising assertion of {@code pin}.
      *
      * @return true if injected, false if ignored or coalesced
      */
@@ -245,13 +403,17 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         if (levelTriggered && RedirectionEntry.remoteIrr(e)) {
             return false; // coalesced into the interrupt the guest has not EOIed yet
         }
-        if (pin == RTC_PIN && rtcRemoteIrr) {
+        boolean tick = pin == RTC_PIN && rtcTick;
+        if (tick && rtcRemoteIrr) {
             return false; // coalesced RTC tick: the CMOS learns it and stuffs the tick later
+        }
+        if (!routed[pin]) {
+            return false; // never programmed (MSI data 0 so far): no route, nothing to inject
         }
         hub.inject(pin);
         if (levelTriggered) {
             entries[pin] = e | RedirectionEntry.REMOTE_IRR;
-        } else if (pin == RTC_PIN) {
+        } else if (tick) {
             rtcRemoteIrr = true;
         }
         return true;
@@ -259,13 +421,28 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
 
     @Override
     public void onLineChanged(int pin, int payload) {
+        applyPayload(pin, payload);
+    }
+
+    /** @return true if the change injected the pin */
+    private boolean applyPayload(int pin, int payload) {
         int gen = LineStates.gen(payload);
         if (LineStates.newer(gen, lastGen[pin])) {
             lastGen[pin] = gen;
-            applyLine(pin, (payload & LineStates.ROSE) != 0, (payload & LineStates.LEVEL) != 0);
+            return applyLine(pin, (payload & LineStates.ROSE) != 0, (payload & LineStates.LEVEL) != 0);
         } else if ((payload & LineStates.ROSE) != 0) {
-            pulseOnce(pin); // a drain already applied a later level: keep only this event's edge
+            return pulseOnce(pin); // a drain already applied a later level: keep only this event's edge
         }
+        return false;
+    }
+
+    /**
+     * Dispatcher: a condition source of {@code pin} re-evaluates its level here and now (a
+     * virtio-MMIO ACK that cleared the interrupt status), applied at once rather than through
+     * the ring.
+     */
+    void conditionChangedOnDispatcher(int pin, long source, LineStates.Condition condition) {
+        applyPayload(pin, lines.recordCondition(pin, source, condition));
     }
 
     @Override
@@ -289,13 +466,16 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         }
     }
 
-    private void applyLine(int pin, boolean rose, boolean high) {
+    /** Raise (if it rose) then settle at the new level; a pulse is raise-then-lower. */
+    private boolean applyLine(int pin, boolean rose, boolean high) {
+        boolean injected = false;
         if (rose || (high && !level[pin])) {
-            raise(pin);
+            injected = raise(pin);
         }
         if (!high) {
             level[pin] = false;
         }
+        return injected;
     }
 
     /**
@@ -321,20 +501,27 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
                 continue;
             }
             entries[pin] = e & ~RedirectionEntry.REMOTE_IRR;
-            if (hub.resampling()) {
-                // KVM resamplefd semantics: de-assert, then ask the device to re-check its line.
-                lines.clearLevel(pin);
-                level[pin] = false;
-                hub.resample(pin);
-            } else if (level[pin]) {
+            ResampleListener listener = resample[pin];
+            if (listener != null) {
+                // resamplefd semantics: de-assert the devices' sources, then ask them to re-check.
+                // Sources whose level follows device state keep it (they re-check themselves).
+                level[pin] = lines.clearLevel(pin, conditionSources.get(pin));
+                hub.resample(listener, pin);
+            }
+            if (level[pin]) {
                 raise(pin); // still asserted: the interrupt that raced the EOI is re-injected
             }
         }
     }
 
     @Override
-    public boolean onRtcPulse() {
-        return !pulseOnce(RTC_PIN);
+    public boolean onRtcPulse(int payload) {
+        rtcTick = true;
+        try {
+            return !applyPayload(RTC_PIN, payload);
+        } finally {
+            rtcTick = false;
+        }
     }
 
     // ================================================================ state, reset (snapshot)

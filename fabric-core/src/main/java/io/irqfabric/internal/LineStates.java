@@ -10,17 +10,20 @@ import java.lang.invoke.VarHandle;
  * last drain bit").
  *
  * <pre>
- *   state[line]  int   bit 0      LEVEL  the latest level a device set
- *                      bit 1      ROSE   sticky: a rising edge recorded while the ring was full,
- *                                        not yet consumed by the dispatcher
- *                      bits 31..8 GEN    generation: +1 per change (24 bits, wrapping)
+ *   state[line]  long  bit 0       LEVEL    the line's level: 1 while any source holds it (wired-OR)
+ *                      bit 1       ROSE     sticky: a rising edge recorded while the ring was full,
+ *                                           not yet consumed by the dispatcher
+ *                      bits 31..8  GEN      generation: +1 per change (24 bits, wrapping)
+ *                      bits 63..32 HOLDERS  source s holds the line high (bit 32 + s); source 0 is
+ *                                           the pin's own IoapicPort.setLevel / pulse
  *   changed      long  bit l: line l has a ring-full record to drain (lines 0..63)
  * </pre>
  *
- * <b>Normal path.</b> {@link #record} bumps GEN and sets LEVEL in one CAS and returns a payload
- * (GEN, the new level, whether it rose) that the producer publishes in a LINE_CHANGED event. The
- * dispatcher applies payloads in ring order, so a device thread's line changes are ordered with
- * everything else it (or a thread it synchronised with) published, e.g. a guest unmask.
+ * <b>Normal path.</b> {@link #record} changes one source's HOLDERS bit, sets LEVEL to "any
+ * holder" and bumps GEN in one CAS, and returns a payload (the low 32 bits: GEN, the new level,
+ * whether the line rose) that the producer publishes in a LINE_CHANGED event. The dispatcher
+ * applies payloads in ring order, so a device thread's line changes are ordered with everything
+ * else it (or a thread it synchronised with) published, e.g. a guest unmask.
  *
  * <p><b>Ring full.</b> If no slot can be claimed the producer sets ROSE (for a rise) and its
  * {@code changed} bit, then tries once more to publish a payload-free OVERFLOW event. The
@@ -40,10 +43,16 @@ public final class LineStates {
     /** {@link #record} operations. */
     public static final int SET_LOW = 0;
     public static final int SET_HIGH = 1;
+    /** Raise then lower: the source's edge; afterwards the source no longer holds the line. */
     public static final int PULSE = 2;
+    /** Sources per line (HOLDERS bits). */
+    public static final int MAX_SOURCES = 32;
+    /** The HOLDERS bit of source 0, the pin's own {@code setLevel} / {@code pulse}. */
+    public static final long OWN_SOURCE = sourceBit(0);
 
     private static final int GEN_MASK = 0xFF_FFFF;
-    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final long LOW_WORD = 0xFFFF_FFFFL;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle CHANGED;
 
     static {
@@ -54,7 +63,13 @@ public final class LineStates {
         }
     }
 
-    private final int[] state;
+    /** A source whose level is a condition of its own state (a virtio-MMIO status word). */
+    public interface Condition {
+        /** @return true while the source wants the line high; read inside the CAS loop */
+        boolean high();
+    }
+
+    private final long[] state;
     @SuppressWarnings("unused") // accessed through CHANGED
     private volatile long changed;
 
@@ -63,32 +78,83 @@ public final class LineStates {
         if (lines > 64) {
             throw new IllegalArgumentException("at most 64 lines");
         }
-        state = new int[lines];
+        state = new long[lines];
     }
 
     /**
-     * Producer: records a change of {@code line}. Lock-free (one CAS loop).
+     * @param source 0..{@link #MAX_SOURCES}-1
+     * @return its HOLDERS bit in a state word
+     */
+    public static long sourceBit(int source) {
+        return 1L << (32 + source);
+    }
+
+    /**
+     * Producer: records a change of {@code line} by its own source (source 0).
      *
      * @param op {@link #SET_LOW}, {@link #SET_HIGH} or {@link #PULSE}
      * @return the event payload: GEN, the new LEVEL, and ROSE if this change is a rising edge
      */
     public int record(int line, int op) {
-        int old;
-        int next;
+        return record(line, OWN_SOURCE, op);
+    }
+
+    /**
+     * Producer: records a change of {@code line} by the source with HOLDERS bit {@code source}.
+     * Lock-free (one CAS loop). The line is high while any source holds it; a pulse always
+     * reports ROSE (the dispatcher ignores it on an edge pin that is already high) and leaves
+     * the source not holding the line.
+     *
+     * @param source a {@link #sourceBit}
+     * @param op     {@link #SET_LOW}, {@link #SET_HIGH} or {@link #PULSE}
+     * @return the event payload: GEN, the new LEVEL, and ROSE if this change is a rising edge
+     */
+    public int record(int line, long source, int op) {
+        long old;
+        long next;
         do {
-            old = (int) INTS.getVolatile(state, line);
-            int level = op == SET_HIGH ? LEVEL : op == SET_LOW ? 0 : old & LEVEL;
-            int gen = ((old >>> GEN_SHIFT) + 1) & GEN_MASK;
-            next = gen << GEN_SHIFT | (old & ROSE) | level;
-        } while (!INTS.compareAndSet(state, line, old, next));
-        boolean rose = op == PULSE || (op == SET_HIGH && (old & LEVEL) == 0);
-        return (next & ~ROSE) | (rose ? ROSE : 0);
+            old = (long) LONGS.getVolatile(state, line);
+            long holders = op == SET_HIGH ? old | source : old & ~source;
+            next = word(old, holders);
+        } while (!LONGS.compareAndSet(state, line, old, next));
+        boolean rose = op == PULSE || (op == SET_HIGH && (old & LEVEL) == 0 && (next & LEVEL) != 0);
+        return payload(next, rose);
+    }
+
+    /**
+     * Producer or dispatcher: sets {@code source}'s HOLDERS bit to what {@code condition} says,
+     * reading the condition inside the CAS loop. Two threads that each change the condition and
+     * then call this leave the bit equal to the condition as read by the last successful CAS,
+     * which is read after every earlier CAS on the word: the bit cannot end up stale.
+     *
+     * @return the event payload, as {@link #record(int, long, int)}
+     */
+    public int recordCondition(int line, long source, Condition condition) {
+        long old;
+        long next;
+        do {
+            old = (long) LONGS.getVolatile(state, line);
+            long holders = condition.high() ? old | source : old & ~source;
+            next = word(old, holders);
+        } while (!LONGS.compareAndSet(state, line, old, next));
+        boolean rose = (old & LEVEL) == 0 && (next & LEVEL) != 0;
+        return payload(next, rose);
+    }
+
+    private static long word(long old, long holders) {
+        long gen = (((old & LOW_WORD) >>> GEN_SHIFT) + 1) & GEN_MASK;
+        long h = holders & ~LOW_WORD;
+        return h | gen << GEN_SHIFT | (old & ROSE) | (h != 0 ? LEVEL : 0);
+    }
+
+    private static int payload(long next, boolean rose) {
+        return ((int) next & ~ROSE) | (rose ? ROSE : 0);
     }
 
     /** Producer, ring full: keeps the rise sticky (if any) and flags the line for the next drain. */
     public void overflow(int line, boolean rose) {
         if (rose) {
-            INTS.getAndBitwiseOr(state, line, ROSE);
+            LONGS.getAndBitwiseOr(state, line, (long) ROSE);
         }
         CHANGED.getAndBitwiseOr(this, 1L << line);
     }
@@ -96,15 +162,36 @@ public final class LineStates {
     /**
      * Dispatcher: reads the line and consumes its ROSE bit.
      *
-     * @return the word before consumption
+     * @return the low 32 bits of the word before consumption (GEN, ROSE, LEVEL)
      */
     public int consume(int line) {
-        return (int) INTS.getAndBitwiseAnd(state, line, ~ROSE);
+        return (int) (long) LONGS.getAndBitwiseAnd(state, line, ~(long) ROSE);
     }
 
-    /** Dispatcher: forces the level low (resample: the device must assert again). */
-    public void clearLevel(int line) {
-        INTS.getAndBitwiseAnd(state, line, ~LEVEL);
+    /**
+     * Dispatcher: de-asserts every source of {@code line} except those in {@code keep}
+     * (resample: the devices must assert again), without a new generation.
+     *
+     * @param keep HOLDERS bits to leave alone (sources whose level follows their own state)
+     * @return the new level: true if a kept source still holds the line
+     */
+    public boolean clearLevel(int line, long keep) {
+        long old;
+        long next;
+        do {
+            old = (long) LONGS.getVolatile(state, line);
+            long h = old & keep & ~LOW_WORD;
+            next = h | (old & LOW_WORD & ~LEVEL) | (h != 0 ? LEVEL : 0);
+        } while (!LONGS.compareAndSet(state, line, old, next));
+        return (next & LEVEL) != 0;
+    }
+
+    /**
+     * @param line a line
+     * @return its HOLDERS bits (any thread; a snapshot)
+     */
+    public long holders(int line) {
+        return (long) LONGS.getVolatile(state, line) & ~LOW_WORD;
     }
 
     /** Dispatcher: puts {@code line} back in the summary, to be drained in a later batch. */
@@ -125,7 +212,7 @@ public final class LineStates {
      * has terminated; tells a producer after close whether its assertion was handled).
      */
     public boolean roseUnconsumed(int line) {
-        return ((int) INTS.getVolatile(state, line) & ROSE) != 0;
+        return ((long) LONGS.getVolatile(state, line) & ROSE) != 0;
     }
 
     /**

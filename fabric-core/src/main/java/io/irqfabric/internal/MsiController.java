@@ -78,7 +78,7 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
     }
 
     @Override
-    public long read(int space, long offset, int size) {
+    protected long readRegister(int space, long offset, int size) {
         if (space != 0 || !validAccess(offset, size)) {
             return invalid(offset, size);
         }

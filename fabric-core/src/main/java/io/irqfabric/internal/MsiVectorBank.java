@@ -88,7 +88,32 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
         return false;
     }
 
+    @Override
+    public final io.irqfabric.eventfd.EventFd notifier(int vector) {
+        return port.notifier(gsi(vector));
+    }
+
+    @Override
+    public final boolean consumePending(int vector) {
+        int v = gsi(vector) - baseGsi;
+        return requestRead(SPACE_CONSUME, v, 1, "consumePending") != 0;
+    }
+
     // ================================================================ dispatcher side
+
+    /** Register space of the device-side consume request (offset = vector); no guest access uses it. */
+    static final int SPACE_CONSUME = 0x80;
+
+    @Override
+    public final long read(int space, long offset, int size) {
+        if (space == SPACE_CONSUME) {
+            return hub.consumePending(baseGsi + (int) offset) ? 1 : 0;
+        }
+        return readRegister(space, offset, size);
+    }
+
+    /** Dispatcher: a guest register read (see {@link GuestDevice#read}). */
+    protected abstract long readRegister(int space, long offset, int size);
 
     /** Reset: every vector masked. */
     @Override

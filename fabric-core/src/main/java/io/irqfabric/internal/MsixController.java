@@ -78,7 +78,7 @@ public final class MsixController extends MsiVectorBank implements MsixTable {
     }
 
     @Override
-    public long read(int space, long offset, int size) {
+    protected long readRegister(int space, long offset, int size) {
         switch (space) {
             case SPACE_TABLE: {
                 if (!validAccess(offset, size, tableSize())) {

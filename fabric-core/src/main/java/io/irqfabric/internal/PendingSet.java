@@ -38,6 +38,26 @@ public final class PendingSet {
         return (bits[gsi >>> 6] & (1L << (gsi & 63))) != 0;
     }
 
+    /**
+     * Removes {@code gsi} (O(size): rare, device-side consume only), keeping arrival order.
+     *
+     * @param gsi the GSI
+     * @return true if it was pending
+     */
+    public boolean remove(int gsi) {
+        if (!contains(gsi)) {
+            return false;
+        }
+        bits[gsi >>> 6] &= ~(1L << (gsi & 63));
+        int i = 0;
+        while (list[i] != gsi) {
+            i++;
+        }
+        System.arraycopy(list, i + 1, list, i, size - i - 1);
+        size--;
+        return true;
+    }
+
     /** @return how many GSIs are pending */
     public int size() {
         return size;

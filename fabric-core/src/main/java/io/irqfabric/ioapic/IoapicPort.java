@@ -1,6 +1,7 @@
 package io.irqfabric.ioapic;
 
 import io.irqfabric.FabricClosedException;
+import io.irqfabric.FabricConfigException;
 import io.irqfabric.UnknownGsiException;
 
 /**
@@ -16,7 +17,7 @@ import io.irqfabric.UnknownGsiException;
  *   <li>vCPU threads: {@link #mmioRead}, {@link #mmioWrite}, {@link #eoi}. Each travels through
  *       the ring in order; a read waits for its answer, so a vCPU always reads its own earlier
  *       writes. Writes return at once; what they cause is delivered at the end of the batch.</li>
- *   <li>device threads: {@link #setLevel}, {@link #pulse}: lock-free and allocation-free, never
+ *   <li>device threads: {@link #setLevel}, {@link #pulse}, {@link IoapicLine}: lock-free and allocation-free, never
  *       blocked by a full ring (the level lives in an atomic per-pin word with a sticky "rose
  *       since last read" bit; the ring event only says "look at the pin", and the dispatcher
  *       also scans changed pins at every batch end, so no pulse is lost).</li>
@@ -44,12 +45,17 @@ import io.irqfabric.UnknownGsiException;
  *
  * <h2>Behaviour</h2>
  * <ul>
- *   <li><b>Edge</b> pins inject on a rising edge ({@link #pulse}, or {@code setLevel(p, true)}
- *       from low) while unmasked; an edge that arrives while masked is lost, as on hardware.</li>
+ *   <li><b>Lines</b>: a pin is a wired-OR of its sources: its own ({@link #setLevel},
+ *       {@link #pulse}), any {@link #openSharedLine shared sources}, and the virtio-MMIO
+ *       interrupt a fabric creates on the pin. It is high while any source holds it.</li>
+ *   <li><b>Edge</b> pins inject on a rising edge of the line ({@link #pulse}, or
+ *       {@code setLevel(p, true)} from low) while unmasked; an edge that arrives while masked is
+ *       lost, as on hardware. A pulse is raise-then-lower, so the line is low afterwards.</li>
  *   <li><b>Level</b> pins inject while asserted and unmasked unless remote IRR is set, and set
  *       remote IRR; assertions while remote IRR is set are coalesced. EOI of the vector clears
  *       remote IRR and re-injects if the line is still asserted (or, with a
- *       {@link ResampleListener}, de-asserts the pin and asks the device to re-check).
+ *       {@link ResampleListener} on the pin, de-asserts the pin and asks the device to
+ *       re-check).
  *       Unmasking a level pin whose line is asserted injects. Switching a pin from level to
  *       edge clears its remote IRR.</li>
  *   <li><b>Polarity</b> is stored and read back; {@link #setLevel} takes the logical
@@ -60,6 +66,11 @@ import io.irqfabric.UnknownGsiException;
  *       {@code 0xFEE00000 | dest << 12 | DM << 2}, data {@code vector | DLM << 8 | TM << 15}) is
  *       sent to the route listener for GSI {@code p} if it changed, unless the data is 0 (the
  *       not-yet-programmed entries Linux writes while booting get no route).</li>
+ *   <li><b>Never-programmed pins</b>: a pin whose entry never had non-zero MSI data has no
+ *       route, so an assertion on it injects nothing even when it is unmasked (the line level is
+ *       still tracked, and a level pin fires once it gets a route), and sets neither remote IRR
+ *       nor the RTC bit. A write that gives an asserted, unmasked level pin its first route
+ *       injects it on that route.</li>
  * </ul>
  * All methods throw {@link FabricClosedException} once the fabric is closed.
  */
@@ -88,6 +99,8 @@ public interface IoapicPort {
     int SELECT_REDIRECTION_TABLE = 0x10;
     /** Value of the version register: max redirection entry 23, version 0x20. */
     int VERSION = (PINS - 1) << 16 | 0x20;
+    /** Shared sources a pin can have open at once, besides its own. */
+    int MAX_SHARED_SOURCES = 31;
 
     /**
      * @param pin the pin
@@ -135,7 +148,11 @@ public interface IoapicPort {
     void setLevel(int pin, boolean asserted);
 
     /**
-     * An edge on {@code pin}: raise then lower, as one event that cannot be lost. Any thread;
+     * An edge on {@code pin}'s own source: raise then lower, as one event that cannot be lost.
+     * Afterwards the own source does not hold the pin, so {@code setLevel(p, true); pulse(p)}
+     * leaves the pin low (unless a {@link #openSharedLine shared source} holds it). Raising a
+     * pin that is already high is no new edge: an edge-triggered pin does not fire, a
+     * level-triggered one fires only if it is unmasked and remote IRR is clear. Any thread;
      * lock-free; never blocks.
      *
      * @param pin 0..23
@@ -143,6 +160,37 @@ public interface IoapicPort {
      * @throws FabricClosedException if the fabric closed before it accepted the pulse
      */
     void pulse(int pin);
+
+    /**
+     * Opens one more source on {@code pin}: a wired-OR line that is high while any of its
+     * sources (this one, other shared sources, the pin's own {@link #setLevel}) holds it. For
+     * PCI INTx sharing: each device asserts and de-asserts its own source.
+     *
+     * @param pin 0..23
+     * @return the new source, de-asserted
+     * @throws UnknownGsiException   if {@code pin} is out of range
+     * @throws FabricConfigException if the pin already has {@value #MAX_SHARED_SOURCES} open
+     *                               shared sources
+     * @throws FabricClosedException if the fabric is closed
+     */
+    IoapicLine openSharedLine(int pin);
+
+    /**
+     * Sets or removes the {@link ResampleListener} of one pin (resamplefd semantics per GSI).
+     * While a pin has a listener, EOI of its
+     * level interrupt de-asserts the pin's sources (except sources whose level follows device
+     * state, such as a virtio-MMIO interrupt status) and then calls the listener; a pin without
+     * one keeps its level and is re-injected at EOI while asserted. Ordered through the ring:
+     * EOIs published after this call returns see the new listener.
+     * {@link io.irqfabric.InterruptFabric.Builder#resampleListener} installs one listener on every
+     * pin at build time.
+     *
+     * @param pin      0..23
+     * @param listener the listener, or null to remove it
+     * @throws UnknownGsiException   if {@code pin} is out of range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    void setResampleListener(int pin, ResampleListener listener);
 
     /**
      * An RTC tick on pin 8 that answers whether it was coalesced: true if it was not injected

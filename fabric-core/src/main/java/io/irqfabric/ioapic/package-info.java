@@ -1,13 +1,15 @@
 /**
  * The userspace IOAPIC the dispatcher owns: {@link io.irqfabric.ioapic.IoapicPort} (obtained
- * from {@link io.irqfabric.InterruptFabric#ioapic()}), the redirection-entry codec
- * {@link io.irqfabric.ioapic.RedirectionEntry} and the EOI
+ * from {@link io.irqfabric.InterruptFabric#ioapic()}), shared (wired-OR) pin sources
+ * {@link io.irqfabric.ioapic.IoapicLine}, the redirection-entry codec
+ * {@link io.irqfabric.ioapic.RedirectionEntry} and the per-pin EOI
  * {@link io.irqfabric.ioapic.ResampleListener}.
  *
  * <h2>How an IOAPIC interrupt flows</h2>
  * <pre>
  *   device thread                vCPU thread                      dispatcher thread (single writer)
  *   setLevel(p, true) ---\       mmioWrite(IOREGSEL/IOWIN) --\
+ *   IoapicLine.setLevel -+
  *   pulse(p) ------------+--&gt; ring: LINE_CHANGED, DEVICE_WRITE, EOI --&gt; IOAPIC state:
  *                        |       eoi(vector) ----------------/          entries[24], line levels,
  *   (ring full: atomic   |       mmioRead ----&gt; DEVICE_READ + reply &lt;-- remote IRR, RTC bit
@@ -16,6 +18,8 @@
  *                     RouteListener.setMsiRoute(p, addr, data) ... commitRoutes()   (batch end)
  *                     InterruptSink.deliver(p)  -- eventfd write -- KVM irqfd (GSI p's MSI route)
  * </pre>
+ * A pin's line is the wired-OR of its sources: its own ({@code setLevel}, {@code pulse}), shared
+ * {@link io.irqfabric.ioapic.IoapicLine}s and virtio-MMIO devices created on the pin.
  *
  * <h2>Register window (offsets from 0xFEC00000)</h2>
  * <pre>

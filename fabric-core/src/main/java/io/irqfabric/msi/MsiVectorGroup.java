@@ -56,4 +56,35 @@ public interface MsiVectorGroup {
      * @throws FabricClosedException if the fabric is closed
      */
     boolean trigger(int vector, int requesterId);
+
+    /**
+     * The notifier eventfd of {@code vector} (rust-vmm {@code notifier()}), for an external writer
+     * such as a vhost-user back end or a VFIO device: every signal is read by the fabric and
+     * becomes a {@link #trigger(int)} of the vector, so a masked vector sets its pending bit
+     * instead of reaching the guest. See {@link io.irqfabric.InterruptFabric#notifier(int)}.
+     *
+     * @param vector the vector index
+     * @return the vector's notifier, owned by the fabric
+     * @throws UnknownGsiException   if {@code vector} is outside the group
+     * @throws FabricClosedException if the fabric is closed
+     */
+    io.irqfabric.eventfd.EventFd notifier(int vector);
+
+    /**
+     * The device withdraws its own interrupt on {@code vector} before the guest sees it (the
+     * device handled the condition itself, or it is being reset): clears the vector's pending bit
+     * (set by a trigger while the vector was masked; visible in the PBA or the MSI pending bits)
+     * and drops a trigger the dispatcher has taken in but not yet delivered. Goes through the
+     * ring after this thread's earlier triggers and waits for the dispatcher's answer, so it is
+     * not for a hot path. A trigger already delivered cannot be taken back (returns false), and
+     * one that went to the ring-full overflow path may still be delivered afterwards: a spurious
+     * interrupt at worst, never a lost one.
+     *
+     * @param vector the vector index
+     * @return true if an interrupt was pending and is now withdrawn
+     * @throws UnknownGsiException   if {@code vector} is outside the group
+     * @throws FabricClosedException if the fabric is closed
+     * @throws io.irqfabric.FabricStateException if called on the dispatcher thread
+     */
+    boolean consumePending(int vector);
 }

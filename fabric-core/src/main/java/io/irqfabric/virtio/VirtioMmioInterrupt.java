@@ -17,8 +17,16 @@ import io.irqfabric.FabricClosedException;
  * </pre>
  *
  * <p>Device threads call {@link #signalUsedBuffer()} or {@link #signalConfigChange()}: the bit
- * is set with one atomic OR <em>before</em> the GSI is triggered, so the guest's handler always
- * finds it. The guest's reads and ACKs arrive from vCPU threads through the ring
+ * is set with one atomic OR <em>before</em> the interrupt is signalled, so the guest's handler
+ * always finds it. How it is signalled depends on the GSI:
+ * <ul>
+ *   <li>a GSI of its own: an edge (one assertion of the GSI) per signal;</li>
+ *   <li>a pin of the fabric's userspace IOAPIC: a <b>level</b> line, high while the interrupt
+ *       status is non-zero. A signal raises it; an InterruptACK that leaves the status zero
+ *       lowers it (at once, on the dispatcher); an ACK that leaves bits set keeps it high, so a
+ *       level-triggered pin is injected again at the guest's EOI. The device is one source of
+ *       the pin's wired-OR line ({@link io.irqfabric.ioapic.IoapicLine}).</li>
+ * </ul> The guest's reads and ACKs arrive from vCPU threads through the ring
  * ({@link #mmioRead}, {@link #mmioWrite}); an ACK clears only the acknowledged bits. Only these
  * two registers are handled here (the VMM's transport forwards them); other offsets, sizes
  * other than 4, reads of 0x64 and writes of 0x60 are invalid: ignored, counted and reported,
@@ -34,8 +42,11 @@ public interface VirtioMmioInterrupt {
     /** Status bit: the device configuration changed. */
     int CONFIG = 2;
 
-    /** @return the device's GSI */
+    /** @return the device's GSI (its IOAPIC pin in level mode) */
     int gsi();
+
+    /** @return true if the device drives an IOAPIC pin as a level line, false if it signals edges */
+    boolean isLevelTriggered();
 
     /**
      * Sets VRING and triggers the GSI. Any thread; lock-free.

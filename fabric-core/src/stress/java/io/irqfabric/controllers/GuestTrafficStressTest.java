@@ -357,6 +357,9 @@ class GuestTrafficStressTest {
         int sel;
         long id;
         boolean rtcIrr;
+        /** A pin gets a route once an entry write leaves its MSI data non-zero; until then nothing is injected. */
+        final boolean[] routed = new boolean[IoapicPort.PINS];
+        boolean tick;
 
         RefIoapic() {
             java.util.Arrays.fill(entries, RedirectionEntry.MASK);
@@ -405,6 +408,9 @@ class GuestTrafficStressTest {
                     }
                 }
                 entries[pin] = e;
+                if (RedirectionEntry.msiData(e) != 0) {
+                    routed[pin] = true;
+                }
                 if (level(e) && line[pin] && (e & RedirectionEntry.MASK) == 0) {
                     raise(pin);
                 }
@@ -422,14 +428,17 @@ class GuestTrafficStressTest {
             if ((e & RedirectionEntry.MASK) != 0 || (level(e) && (e & RedirectionEntry.REMOTE_IRR) != 0)) {
                 return false;
             }
-            if (pin == IoapicPort.RTC_PIN && rtcIrr) {
+            if (pin == IoapicPort.RTC_PIN && tick && rtcIrr) {
+                return false;
+            }
+            if (!routed[pin]) {
                 return false;
             }
             injections[pin]++;
             totalInjections++;
             if (level(e)) {
                 entries[pin] = e | RedirectionEntry.REMOTE_IRR;
-            } else if (pin == IoapicPort.RTC_PIN) {
+            } else if (pin == IoapicPort.RTC_PIN && tick) {
                 rtcIrr = true;
             }
             return true;
@@ -445,16 +454,18 @@ class GuestTrafficStressTest {
             }
         }
 
+        /** Raise then lower. */
         void pulse(int pin) {
-            boolean was = line[pin];
             raise(pin);
-            line[pin] = was;
+            line[pin] = false;
         }
 
+        /** A pulse that alone takes part in RTC coalescing. */
         boolean rtcPulse() {
-            boolean was = line[IoapicPort.RTC_PIN];
+            tick = true;
             boolean injected = raise(IoapicPort.RTC_PIN);
-            line[IoapicPort.RTC_PIN] = was;
+            tick = false;
+            line[IoapicPort.RTC_PIN] = false;
             return !injected;
         }
 

@@ -16,7 +16,7 @@ class LineStatesTest {
         assertEquals(LineStates.LEVEL, p2 & 3, "high -> high does not");
         assertTrue(LineStates.newer(LineStates.gen(p2), LineStates.gen(p1)));
         int p3 = l.record(3, LineStates.PULSE);
-        assertEquals(LineStates.LEVEL | LineStates.ROSE, p3 & 3, "a pulse rises and keeps the level");
+        assertEquals(LineStates.ROSE, p3 & 3, "a pulse rises, then lowers the line");
         int p4 = l.record(3, LineStates.SET_LOW);
         assertEquals(0, p4 & 3);
         assertFalse(l.roseUnconsumed(3), "ROSE is only kept on the ring-full path");
@@ -33,6 +33,49 @@ class LineStatesTest {
         assertEquals(0, l.takeChanged());
         assertEquals(LineStates.ROSE, l.consume(7) & LineStates.ROSE);
         assertFalse(l.roseUnconsumed(7));
+    }
+
+    /**
+     * The race recordCondition exists for, made deterministic: thread A reads its condition
+     * (true); before A's CAS, thread B makes the condition false and records it. A's CAS must then
+     * fail and re-read the condition, so the source does not end up holding the line.
+     */
+    @Test
+    void aConditionChangedBeforeTheCasIsReadAgain() {
+        LineStates l = new LineStates(24);
+        long bit = LineStates.sourceBit(3);
+        boolean[] status = {true};
+        int[] calls = {0};
+        LineStates.Condition b = () -> status[0];
+        LineStates.Condition a = () -> {
+            boolean seen = status[0];
+            if (calls[0]++ == 0) {
+                status[0] = false;               // B: the ACK clears the status ...
+                l.recordCondition(5, bit, b);    // ... and records "low" before A's CAS
+            }
+            return seen;
+        };
+        int payload = l.recordCondition(5, bit, a);
+        assertEquals(2, calls[0], "A's CAS failed and A read the condition again");
+        assertEquals(0, payload & LineStates.LEVEL, "the line follows the condition as it is now");
+        assertEquals(0, l.holders(5));
+    }
+
+    @Test
+    void sharedSourcesAreAWiredOr() {
+        LineStates l = new LineStates(24);
+        long s1 = LineStates.sourceBit(1);
+        long s2 = LineStates.sourceBit(2);
+        assertEquals(LineStates.LEVEL | LineStates.ROSE, l.record(4, s1, LineStates.SET_HIGH) & 3, "first holder: rises");
+        assertEquals(LineStates.LEVEL, l.record(4, s2, LineStates.SET_HIGH) & 3, "second holder: no edge");
+        assertEquals(LineStates.LEVEL, l.record(4, s1, LineStates.SET_LOW) & 3, "s2 still holds it");
+        assertEquals(LineStates.LEVEL | LineStates.ROSE, l.record(4, LineStates.OWN_SOURCE, LineStates.PULSE) & 3,
+                "a pulse always reports its rise; the line stays high for s2");
+        assertEquals(0, l.record(4, s2, LineStates.SET_LOW) & 3);
+        l.record(4, s1, LineStates.SET_HIGH);
+        l.record(4, s2, LineStates.SET_HIGH);
+        assertTrue(l.clearLevel(4, s2), "a kept source still holds the line");
+        assertEquals(s2, l.holders(4));
     }
 
     @Test

@@ -50,6 +50,8 @@ final class KvmAbi {
     static final int SIZEOF_DTABLE = 16;
     static final int SIZEOF_SREGS = 312;
     static final int SIZEOF_REGS = 144;
+    /** struct kvm_lapic_state: the xAPIC register page, 1 KiB. */
+    static final int SIZEOF_LAPIC_STATE = 1024;
 
     // ---- ioctls on /dev/kvm ----
     static final long KVM_GET_API_VERSION = io(0x00);
@@ -61,6 +63,7 @@ final class KvmAbi {
     static final long KVM_SET_USER_MEMORY_REGION = iow(0x46, SIZEOF_USERSPACE_MEMORY_REGION);
     static final long KVM_CREATE_IRQCHIP = io(0x60);
     static final long KVM_IRQ_LINE = iow(0x61, SIZEOF_IRQ_LEVEL);
+    static final long KVM_IRQ_LINE_STATUS = iowr(0x67, SIZEOF_IRQ_LEVEL);
     static final long KVM_SET_GSI_ROUTING = iow(0x6a, SIZEOF_IRQ_ROUTING);
     static final long KVM_IRQFD = iow(0x76, SIZEOF_IRQFD);
     static final long KVM_SIGNAL_MSI = iow(0xa5, SIZEOF_MSI);
@@ -68,6 +71,7 @@ final class KvmAbi {
     // ---- ioctls on a vCPU fd ----
     static final long KVM_RUN = io(0x80);
     static final long KVM_GET_REGS = ior(0x81, SIZEOF_REGS);
+    static final long KVM_GET_LAPIC = ior(0x8e, SIZEOF_LAPIC_STATE);
     static final long KVM_SET_REGS = iow(0x82, SIZEOF_REGS);
     static final long KVM_GET_SREGS = ior(0x83, SIZEOF_SREGS);
     static final long KVM_SET_SREGS = iow(0x84, SIZEOF_SREGS);

@@ -82,6 +82,31 @@ public final class KvmVcpu implements AutoCloseable {
         return r;
     }
 
+    /**
+     * {@code KVM_GET_LAPIC}: the in-kernel LAPIC's register page (xAPIC layout: register at
+     * offset {@code r} as on the MMIO page; ISR at 0x100, TMR at 0x180, IRR at 0x200, 32 vectors
+     * per 16-byte register). For tests and diagnostics; the vCPU must not be running.
+     *
+     * @return a copy of the 1 KiB page
+     */
+    public byte[] getLapic() {
+        try (com.sun.jna.Memory m = new com.sun.jna.Memory(KvmAbi.SIZEOF_LAPIC_STATE)) {
+            fd.ioctl("KVM_GET_LAPIC", KvmAbi.KVM_GET_LAPIC, m);
+            return m.getByteArray(0, KvmAbi.SIZEOF_LAPIC_STATE);
+        }
+    }
+
+    /**
+     * @param lapic    a page from {@link #getLapic()}
+     * @param register 0x100 (ISR), 0x180 (TMR) or 0x200 (IRR)
+     * @param vector   the vector
+     * @return whether the vector's bit is set in that register
+     */
+    public static boolean lapicBit(byte[] lapic, int register, int vector) {
+        int at = register + 0x10 * (vector >>> 5) + ((vector & 31) >>> 3);
+        return (lapic[at] >>> (vector & 7) & 1) != 0;
+    }
+
     /** @param regs the general registers to load ({@code KVM_SET_REGS}) */
     public void setRegs(Regs regs) {
         fd.ioctl("KVM_SET_REGS", KvmAbi.KVM_SET_REGS, regs.mem);

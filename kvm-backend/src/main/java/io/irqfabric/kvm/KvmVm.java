@@ -196,6 +196,24 @@ public final class KvmVm implements AutoCloseable {
     }
 
     /**
+     * {@code KVM_IRQ_LINE_STATUS}: sets the level of an in-kernel irqchip GSI and returns what
+     * the irqchip did with it. For the RTC's GSI 8 this is the call that makes KVM's IOAPIC track
+     * whether the previous RTC interrupt was EOIed (tick-stuffing); plain {@link #irqLine} does not.
+     *
+     * @param gsi  the KVM GSI
+     * @param high the new level
+     * @return &gt; 0 delivered (to that many targets), 0 coalesced, &lt; 0 masked or ignored
+     */
+    public int irqLineStatus(int gsi, boolean high) {
+        try (Memory l = new Memory(KvmAbi.SIZEOF_IRQ_LEVEL)) {
+            l.setInt(KvmAbi.IRQ_LEVEL_IRQ, gsi);
+            l.setInt(KvmAbi.IRQ_LEVEL_LEVEL, high ? 1 : 0);
+            fd.ioctl("KVM_IRQ_LINE_STATUS", KvmAbi.KVM_IRQ_LINE_STATUS, l);
+            return l.getInt(KvmAbi.IRQ_LEVEL_IRQ); // union { irq; status }: the kernel writes the status back
+        }
+    }
+
+    /**
      * {@code KVM_CREATE_VCPU} and maps its {@code kvm_run} page.
      *
      * @param id the vCPU id (its LAPIC id)

@@ -32,12 +32,14 @@ class KvmAbiTest {
         m.put("KVM_SET_USER_MEMORY_REGION", KvmAbi.KVM_SET_USER_MEMORY_REGION);
         m.put("KVM_CREATE_IRQCHIP", KvmAbi.KVM_CREATE_IRQCHIP);
         m.put("KVM_IRQ_LINE", KvmAbi.KVM_IRQ_LINE);
+        m.put("KVM_IRQ_LINE_STATUS", KvmAbi.KVM_IRQ_LINE_STATUS);
         m.put("KVM_SET_GSI_ROUTING", KvmAbi.KVM_SET_GSI_ROUTING);
         m.put("KVM_IRQFD", KvmAbi.KVM_IRQFD);
         m.put("KVM_SIGNAL_MSI", KvmAbi.KVM_SIGNAL_MSI);
         m.put("KVM_ENABLE_CAP", KvmAbi.KVM_ENABLE_CAP);
         m.put("KVM_RUN", KvmAbi.KVM_RUN);
         m.put("KVM_GET_REGS", KvmAbi.KVM_GET_REGS);
+        m.put("KVM_GET_LAPIC", KvmAbi.KVM_GET_LAPIC);
         m.put("KVM_SET_REGS", KvmAbi.KVM_SET_REGS);
         m.put("KVM_GET_SREGS", KvmAbi.KVM_GET_SREGS);
         m.put("KVM_SET_SREGS", KvmAbi.KVM_SET_SREGS);
@@ -135,6 +137,7 @@ class KvmAbiTest {
         off(m, "kvm_sregs", "apic_base", KvmAbi.SREGS_APIC_BASE);
 
         m.put("sizeof(kvm_regs)", (long) KvmAbi.SIZEOF_REGS);
+        m.put("sizeof(kvm_lapic_state)", (long) KvmAbi.SIZEOF_LAPIC_STATE);
         off(m, "kvm_regs", "rax", KvmAbi.REGS_RAX);
         off(m, "kvm_regs", "rsp", KvmAbi.REGS_RSP);
         off(m, "kvm_regs", "rip", KvmAbi.REGS_RIP);
