@@ -22,7 +22,8 @@ import io.irqfabric.internal.ProducerStates;
  *       controller rejected (an MSI address outside 0xFEExxxxx, a requester ID outside the
  *       device's bus range);</li>
  *   <li>masked: assertions that found their source masked and were kept as a pending bit
- *       (delivered once on unmask).</li>
+ *       (delivered once on unmask); an assertion coalesced at the source into such an assertion's
+ *       event is counted in {@link #coalescedAtSource(int)} instead.</li>
  * </ul>
  * Two fabric-wide counters belong to the interrupt controllers: {@link #guestAccessErrors()} and
  * {@link #rejectedRequests()}.
