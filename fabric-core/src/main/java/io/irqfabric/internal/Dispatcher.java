@@ -234,7 +234,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private void finishBatch(boolean finalDrain, long last) {
         // Volatile (full-fence) release of the slots BEFORE draining the overflow log: a
         // producer that finds the ring full after recording an overflow is then sure a
-        // drain follows its record (InterruptFabric, "Ring full").
+        // drain follows its record (ARCHITECTURE.md, "Ring full").
         sequence.setVolatile(last);
         endOfBatch(finalDrain, last);
         flushedUpTo = last;

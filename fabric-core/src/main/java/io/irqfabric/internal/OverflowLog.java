@@ -87,7 +87,7 @@ public final class OverflowLog {
         // A plain volatile load in the common case (no overflow since the last drain): no locked
         // instruction per batch. It is enough for the ring-full argument: the dispatcher's
         // sequence store before it is a full fence, and the producer's dirty store precedes its
-        // read of that sequence (see InterruptFabric, "Ring full").
+        // read of that sequence (see ARCHITECTURE.md, "Ring full").
         if (dirty.lv() == 0 && !force) {
             return 0;
         }
@@ -159,7 +159,7 @@ public final class OverflowLog {
      * dispatcher has terminated (its last drain happens-before termination is observed).
      *
      * @param gsi    the GSI
-     * @param ticket the ticket {@link #record(int)} returned
+     * @param ticket the ticket {@link #record(int, long)} returned
      * @return true if consumed
      */
     public boolean consumedAtLeast(int gsi, long ticket) {
