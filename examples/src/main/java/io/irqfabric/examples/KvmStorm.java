@@ -49,7 +49,7 @@ final class KvmStorm {
             };
             StormCommand.StormResult r;
             FabricCounters counters;
-            LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount);
+            LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount - 1);
             try (InterruptFabric fabric = o.configure(InterruptFabric.builder().gsiCount(gsiCount)).sink(probe).build()) {
                 r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe, "irqfd writes");
                 counters = fabric.counters();
@@ -85,9 +85,11 @@ final class KvmStorm {
                     StormCommand.ratio(asserted, writes));
             System.out.printf(Locale.ROOT, "  guest ratio       %15.1f   assertions per interrupt the guest handled (the fabric's and KVM's merging together)%n",
                     StormCommand.ratio(asserted, handled));
-            System.out.printf(Locale.ROOT, "  overflowed        %,15d   (ring full)%n", counters.totalOverflowed());
+            System.out.printf(Locale.ROOT, "  overflowed        %,15d   (%.4f%% of assertions took the ring-full overflow log)%n",
+                    counters.totalOverflowed(), 100.0 * counters.totalOverflowed() / Math.max(1, asserted));
             System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
-            System.out.println("  latency           assertion -> irqfd write completed, under the storm (sampled, upper bound): " + probe.summary());
+            System.out.println("  quiet GSI latency assertion -> irqfd write completed of the GSI the first producer asserts every "
+                    + LatencyProbe.EVERY + " of its storm assertions: " + probe.summary());
             if (guest.failure() != null) {
                 System.out.println("  guest failure: " + guest.failure());
                 lost += 1;

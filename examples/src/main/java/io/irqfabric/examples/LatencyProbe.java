@@ -1,46 +1,75 @@
 package io.irqfabric.examples;
 
-import io.irqfabric.FabricClosedException;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSink;
 import org.HdrHistogram.Histogram;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * Latency from assertion to eventfd write completed, sampled during a storm.
- *
- * <p>A sink decorator counts, per GSI, the deliveries started and completed (dispatcher thread
- * only). A probe thread, every {@code intervalMicros}, takes a timestamp, triggers a GSI, then
- * reads the GSI's started count {@code s}: delivery number {@code s + 1} certainly started after
- * the assertion was accepted, so it covers it, and the probe spins until that delivery has
- * completed. The sample is therefore an upper bound: when the covering delivery was one that
- * started between the publish and the read, the probe waits one batch longer. Recorded in an
- * HdrHistogram (ns, 3 significant digits).
+ * The latency of a quiet GSI while the others storm: from its assertion to its eventfd (irqfd)
+ * write completed. No thread of its own (on a 2-core host a third runnable thread would measure
+ * the scheduler): the first storming producer calls {@link #maybeSample} every
+ * {@link #EVERY} assertions; if no sample is in flight it stamps the time and asserts the quiet
+ * GSI, which only it asserts. This sink decorator, on the dispatcher thread, reads the stamp
+ * before the quiet GSI's write and records the time when the write returns. A delivery that read
+ * a stamp started after the stamp was taken, so it covers that assertion. Recorded in an
+ * HdrHistogram (ns, 3 significant digits), read after the storm.
  */
 final class LatencyProbe implements InterruptSink {
-    private final InterruptSink delegate;
-    private final AtomicLongArray started;
-    private final AtomicLongArray completed;
-    private final Histogram histogram = new Histogram(10_000_000_000L, 3);
-    private volatile boolean stop;
-    private Thread thread;
-    /** Assertions the probe made, per GSI (probe thread; read after {@link #stop()}). */
-    private long[] triggered;
+    /** Storm assertions between two samples. */
+    static final int EVERY = 4096;
+    private static final VarHandle STAMP;
 
-    LatencyProbe(InterruptSink delegate, int gsiCount) {
+    static {
+        try {
+            STAMP = MethodHandles.lookup().findVarHandle(LatencyProbe.class, "stamp", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final InterruptSink delegate;
+    private final int quietGsi;
+    private final Histogram histogram = new Histogram(10_000_000_000L, 3);
+    /** The sample in flight: the time its assertion was made, or 0. */
+    @SuppressWarnings("unused") // accessed through STAMP
+    private volatile long stamp;
+    /** Assertions the probe made (producer thread; read after the storm). */
+    private long triggered;
+
+    LatencyProbe(InterruptSink delegate, int quietGsi) {
         this.delegate = delegate;
-        this.started = new AtomicLongArray(gsiCount);
-        this.completed = new AtomicLongArray(gsiCount);
+        this.quietGsi = quietGsi;
+    }
+
+    /** @return the GSI only the probe asserts */
+    int quietGsi() {
+        return quietGsi;
+    }
+
+    /** Producer: asserts the quiet GSI, stamped, unless a sample is still in flight. */
+    void maybeSample(InterruptFabric fabric) {
+        if ((long) STAMP.getVolatile(this) == 0) {
+            STAMP.setVolatile(this, System.nanoTime());
+            fabric.trigger(quietGsi);
+            triggered++;
+        }
     }
 
     @Override
     public int deliver(int gsi) {
-        started.lazySet(gsi, started.get(gsi) + 1);
+        if (gsi != quietGsi) {
+            return delegate.deliver(gsi);
+        }
+        long t0 = (long) STAMP.getVolatile(this);
         int r = delegate.deliver(gsi);
-        completed.lazySet(gsi, completed.get(gsi) + 1);
+        if (t0 != 0) {
+            histogram.recordValue(Math.min(Math.max(0, System.nanoTime() - t0), histogram.getHighestTrackableValue()));
+            STAMP.setVolatile(this, 0L);
+        }
         return r;
     }
 
@@ -54,41 +83,9 @@ final class LatencyProbe implements InterruptSink {
         delegate.endOfBatch();
     }
 
-    /** Starts the probe thread over GSIs {@code baseGsi .. baseGsi+gsis-1}. */
-    void start(InterruptFabric fabric, int baseGsi, int gsis, long intervalMicros) {
-        triggered = new long[baseGsi + gsis];
-        thread = new Thread(() -> {
-            int i = 0;
-            while (!stop) {
-                LockSupport.parkNanos(intervalMicros * 1_000L); // pacing between samples
-                int g = baseGsi + (i++ % gsis);
-                long t0 = System.nanoTime();
-                try {
-                    fabric.trigger(g);
-                } catch (FabricClosedException closed) {
-                    return;
-                }
-                triggered[g]++;
-                long target = started.get(g) + 1;
-                while (completed.get(g) < target) {
-                    if (stop) {
-                        return;
-                    }
-                    Thread.onSpinWait();
-                }
-                histogram.recordValue(Math.min(System.nanoTime() - t0, histogram.getHighestTrackableValue()));
-            }
-        }, "storm-latency-probe");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    /** Stops the probe and waits for it (before the fabric closes). */
-    void stop() throws InterruptedException {
-        stop = true;
-        if (thread != null) {
-            thread.join();
-        }
+    @Override
+    public int gsiCapacity() {
+        return delegate.gsiCapacity();
     }
 
     /**
@@ -96,7 +93,7 @@ final class LatencyProbe implements InterruptSink {
      * @return the assertions the probe made on it (part of the storm's accepted assertions)
      */
     long triggered(int gsi) {
-        return triggered == null || gsi >= triggered.length ? 0 : triggered[gsi];
+        return gsi == quietGsi ? triggered : 0;
     }
 
     String summary() {
