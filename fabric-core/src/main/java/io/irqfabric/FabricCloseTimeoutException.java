@@ -9,7 +9,9 @@ package io.irqfabric;
 public final class FabricCloseTimeoutException extends FabricException {
     private static final long serialVersionUID = 1L;
 
+    /** The GSI whose delivery the dispatcher was inside when the bound passed, or -1. */
     private final int deliveringGsi;
+    /** Ring events published and not yet handled by the dispatcher when the bound passed. */
     private final long unhandledEvents;
 
     /**

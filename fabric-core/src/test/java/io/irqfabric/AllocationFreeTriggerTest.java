@@ -14,8 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ring and on a ring so small that most assertions take the overflow path.
  */
 class AllocationFreeTriggerTest {
-    /** Bytes a million operations may show without any of them allocating; see the assertion. */
-
     /**
      * Steady state means after every code path has run once: the first use of a path loads
      * classes and links VarHandle call sites, which allocates once per JVM. So run the normal

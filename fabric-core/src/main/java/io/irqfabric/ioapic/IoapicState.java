@@ -22,7 +22,22 @@ import java.util.Arrays;
  */
 public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, boolean rtcRemoteIrr,
                           int pendingRises, int routed, long[] routeAddress, int[] routeData) {
-    /** Checks sizes and copies the arrays. */
+    /**
+     * Checks the array sizes and the register values, and copies the arrays.
+     *
+     * @param ioregsel     the selector register, 0..255
+     * @param id           the ID register; only bits 27..24 may be set
+     * @param entries      the redirection entries, {@link IoapicPort#PINS} of them
+     * @param lineLevels   bit {@code p}: pin {@code p}'s line is asserted in the dispatcher's view
+     * @param rtcRemoteIrr the RTC pin's "tick not yet EOIed" bit
+     * @param pendingRises bit {@code p}: a rising edge on pin {@code p} the dispatcher has not applied yet
+     * @param routed       bit {@code p}: pin {@code p} has a route at the route listener
+     * @param routeAddress the routed MSI address of each pin, {@link IoapicPort#PINS} of them
+     * @param routeData    the routed MSI data of each pin, {@link IoapicPort#PINS} of them
+     * @throws IllegalArgumentException if an array is null or does not have {@link IoapicPort#PINS}
+     *                                  elements, {@code ioregsel} is outside 0..255 or {@code id}
+     *                                  sets a bit outside 27..24
+     */
     public IoapicState {
         entries = copy(entries, "entries");
         routeAddress = copy(routeAddress, "routeAddress");
@@ -45,16 +60,19 @@ public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, 
         return a.clone();
     }
 
+    /** @return a copy of the redirection entries, one per pin */
     @Override
     public long[] entries() {
         return entries.clone();
     }
 
+    /** @return a copy of the routed MSI addresses, one per pin */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
+    /** @return a copy of the routed MSI data, one per pin */
     @Override
     public int[] routeData() {
         return routeData.clone();

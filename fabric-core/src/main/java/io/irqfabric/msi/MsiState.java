@@ -19,7 +19,24 @@ import java.util.Arrays;
  */
 public record MsiState(int control, int addressLow, int addressHigh, int data, int maskBits, int pending,
                        int routed, long[] routeAddress, int[] routeData) {
-    /** Checks the arrays and copies them. */
+    /**
+     * Checks that the route arrays have one element per vector and copies them. The number of
+     * vectors is the length of {@code routeAddress}.
+     *
+     * @param control      message control (bits 15..0; only enable and multiple message enable are
+     *                     applied)
+     * @param addressLow   message address, low dword
+     * @param addressHigh  message address, high dword
+     * @param data         message data
+     * @param maskBits     per-vector mask bits (bit {@code v} for vector {@code v})
+     * @param pending      per-vector pending bits
+     * @param routed       per-vector bits: the vector has a route at the route listener
+     * @param routeAddress the routed MSI address of each vector; 1, 2, 4, 8, 16 or 32 elements
+     * @param routeData    the routed MSI data of each vector; as many elements as {@code routeAddress}
+     * @throws IllegalArgumentException if {@code routeAddress} is null or its length is not a power
+     *                                  of two from 1 to 32, or {@code routeData} is null or of
+     *                                  another length
+     */
     public MsiState {
         int n = routeAddress == null ? -1 : routeAddress.length;
         if (n < 1 || n > 32 || Integer.bitCount(n) != 1 || routeData == null || routeData.length != n) {
@@ -34,11 +51,13 @@ public record MsiState(int control, int addressLow, int addressHigh, int data, i
         return routeAddress.length;
     }
 
+    /** @return a copy of the routed MSI addresses, one per vector */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
+    /** @return a copy of the routed MSI data, one per vector */
     @Override
     public int[] routeData() {
         return routeData.clone();

@@ -19,7 +19,26 @@ import java.util.Arrays;
  */
 public record MsixState(int control, long[] address, int[] data, long[] vectorMasks, long[] pending,
                         long[] routed, long[] routeAddress, int[] routeData) {
-    /** Checks that the arrays agree in size and copies them. */
+    /**
+     * Checks that the arrays agree in size and copies them. The number of vectors {@code n} is the
+     * length of {@code address}; each bitmap has {@code (n + 63) / 64} words.
+     *
+     * @param control      message control: {@link MsixTable#CONTROL_ENABLE} and
+     *                     {@link MsixTable#CONTROL_FUNCTION_MASK} (other bits are not checked here
+     *                     and are ignored when the state is applied)
+     * @param address      the message address of each vector; 1 to {@link MsixTable#MAX_VECTORS}
+     *                     elements
+     * @param data         the message data of each vector; {@code n} elements
+     * @param vectorMasks  bitmap of the vector control mask bits
+     * @param pending      bitmap of the pending bits (the PBA)
+     * @param routed       bitmap: the vector has a route at the route listener
+     * @param routeAddress the routed MSI address of each vector; {@code n} elements
+     * @param routeData    the routed MSI data of each vector; {@code n} elements
+     * @throws IllegalArgumentException if an array is null, {@code address} has no elements or more
+     *                                  than {@link MsixTable#MAX_VECTORS}, a per-vector array has
+     *                                  another length than {@code address}, or a bitmap has
+     *                                  another number of words than {@code n} vectors need
+     */
     public MsixState {
         int n = address == null ? -1 : address.length;
         if (n < 1 || n > MsixTable.MAX_VECTORS || data == null || data.length != n || routeAddress == null
@@ -55,36 +74,43 @@ public record MsixState(int control, long[] address, int[] data, long[] vectorMa
         return (bitmap[v >>> 6] & (1L << (v & 63))) != 0;
     }
 
+    /** @return a copy of the message addresses, one per vector */
     @Override
     public long[] address() {
         return address.clone();
     }
 
+    /** @return a copy of the message data, one per vector */
     @Override
     public int[] data() {
         return data.clone();
     }
 
+    /** @return a copy of the bitmap of vector control mask bits */
     @Override
     public long[] vectorMasks() {
         return vectorMasks.clone();
     }
 
+    /** @return a copy of the bitmap of pending bits (the PBA) */
     @Override
     public long[] pending() {
         return pending.clone();
     }
 
+    /** @return a copy of the bitmap of vectors that have a route at the route listener */
     @Override
     public long[] routed() {
         return routed.clone();
     }
 
+    /** @return a copy of the routed MSI addresses, one per vector */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
+    /** @return a copy of the routed MSI data, one per vector */
     @Override
     public int[] routeData() {
         return routeData.clone();

@@ -26,6 +26,7 @@ public final class SnapshotFormatException extends FabricException {
         MISMATCH
     }
 
+    /** Which check failed. */
     private final Reason reason;
 
     /**

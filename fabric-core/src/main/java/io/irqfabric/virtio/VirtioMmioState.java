@@ -8,7 +8,13 @@ package io.irqfabric.virtio;
  *                        {@link VirtioMmioInterrupt#CONFIG})
  */
 public record VirtioMmioState(int interruptStatus) {
-    /** Checks the bits. */
+    /**
+     * Checks that only the defined bits are set.
+     *
+     * @param interruptStatus the InterruptStatus bits: {@link VirtioMmioInterrupt#VRING},
+     *                        {@link VirtioMmioInterrupt#CONFIG} or both
+     * @throws IllegalArgumentException if any other bit is set
+     */
     public VirtioMmioState {
         if ((interruptStatus & ~(VirtioMmioInterrupt.VRING | VirtioMmioInterrupt.CONFIG)) != 0) {
             throw new IllegalArgumentException("interruptStatus may only hold VRING (1) and CONFIG (2), was " + interruptStatus);

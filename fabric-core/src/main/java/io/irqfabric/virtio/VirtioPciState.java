@@ -10,7 +10,16 @@ import java.util.Arrays;
  * @param configVector the configuration-change vector or {@link VirtioPciVectors#NO_VECTOR}
  */
 public record VirtioPciState(int[] queueVectors, int configVector) {
-    /** Checks and copies. */
+    /**
+     * Checks the vectors and copies {@code queueVectors}.
+     *
+     * @param queueVectors per queue: its MSI-X vector or {@link VirtioPciVectors#NO_VECTOR}; 1 to
+     *                     65535 elements, each a 16-bit value
+     * @param configVector the configuration-change vector or {@link VirtioPciVectors#NO_VECTOR}, a
+     *                     16-bit value
+     * @throws IllegalArgumentException if {@code queueVectors} is null, empty or longer than 65535,
+     *                                  or a vector is not a 16-bit value
+     */
     public VirtioPciState {
         if (queueVectors == null || queueVectors.length < 1 || queueVectors.length > 0xFFFF) {
             throw new IllegalArgumentException("queueVectors must have 1..65535 elements");
@@ -26,6 +35,7 @@ public record VirtioPciState(int[] queueVectors, int configVector) {
         }
     }
 
+    /** @return a copy of the per-queue vectors */
     @Override
     public int[] queueVectors() {
         return queueVectors.clone();
