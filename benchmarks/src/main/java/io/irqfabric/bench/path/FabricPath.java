@@ -39,6 +39,7 @@ final class FabricPath implements TriggerPath {
         this.counters = fabric.counters();
         // Set before the first trigger: the dispatcher reads it only when delivering.
         audit.assertedSoFar(counters::asserted);
+        audit.sourceCoalescedSoFar(counters::coalescedAtSource);
     }
 
     @Override
