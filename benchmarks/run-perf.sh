@@ -2,7 +2,7 @@
 # Regenerates perf-results/ from a fresh clone: builds the benchmarks jar and the C floor,
 # runs the JMH suite and the floor, writes README.md, summary.json, jmh.json and PNG charts.
 #
-#   benchmarks/run-perf.sh            the full run (5-6 minutes on a 2-core machine; JDK 17 or 25)
+#   benchmarks/run-perf.sh            the full run (6-7 minutes on a 2-core machine; JDK 17 or 25)
 #   benchmarks/run-perf.sh --quick    one short iteration per benchmark, into target/perf-quick
 #
 # Needs: a JDK 17+ (JAVA_HOME or java on PATH), Maven, gcc, /dev/kvm for the end-to-end figure.

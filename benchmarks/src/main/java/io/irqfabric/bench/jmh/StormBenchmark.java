@@ -31,9 +31,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #producerCost} ({@code Mode.AverageTime}, the body of {@link #storm1p}): ns a
  *       producer pays per assertion;</li>
  *   <li>EVENTS aux counters {@code assertions}, {@code writes}, {@code producerAllocBytes},
- *       {@code dispatcherAllocBytes}: totals over the measured iterations, so the coalescing
- *       ratio ({@code assertions / writes}) and bytes per assertion on each side are quotients
- *       of sums over the same windows.</li>
+ *       {@code dispatcherAllocBytes}, {@code overflowed}: totals over the measured iterations,
+ *       so the coalescing ratio ({@code assertions / writes}), bytes per assertion on each side
+ *       and the overflow share ({@code overflowed / assertions}) are quotients of sums over the
+ *       same windows.</li>
  * </ul>
  * At the end of the trial the path is closed (drained) and {@link TriggerPath#verify} checks
  * that every GSI's last write came after its last assertion and that the eventfd counters hold
@@ -170,6 +171,9 @@ public class StormBenchmark {
         public long producerAllocBytes;
         /** Bytes the dispatcher thread allocated in the iteration (thread 0 reports). */
         public long dispatcherAllocBytes;
+        /** Assertions that took the fabric's overflow path (ring full) in the iteration (thread 0 reports; 0 for a baseline). */
+        public long overflowed;
+        private long overflowed0;
         private long assertions0;
         private long writes0;
         private long producer0;
@@ -186,6 +190,7 @@ public class StormBenchmark {
             writes0 = WriteRate.writesSeen(b, p, tp);
             producer0 = ThreadAllocation.of(Thread.currentThread());
             dispatcher0 = tp.getThreadIndex() == 0 ? ThreadAllocation.of(b.trigger.dispatcherThread()) : -1;
+            overflowed0 = b.trigger.overflowed();
         }
 
         /**
@@ -200,6 +205,7 @@ public class StormBenchmark {
             producerAllocBytes = ThreadAllocation.of(Thread.currentThread()) - producer0;
             long d = tp.getThreadIndex() == 0 ? ThreadAllocation.of(b.trigger.dispatcherThread()) : -1;
             dispatcherAllocBytes = d >= 0 && dispatcher0 >= 0 ? d - dispatcher0 : 0;
+            overflowed = tp.getThreadIndex() == 0 ? b.trigger.overflowed() - overflowed0 : 0;
         }
     }
 

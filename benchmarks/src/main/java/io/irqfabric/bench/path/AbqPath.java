@@ -1,7 +1,10 @@
 package io.irqfabric.bench.path;
 
+import io.irqfabric.InterruptSink;
+
 import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.function.UnaryOperator;
 
 /**
  * Baseline "abq": {@link ArrayBlockingQueue} (one lock, two conditions) to a dispatcher that
@@ -17,7 +20,11 @@ final class AbqPath extends QueueDispatcherPath {
     private final int batchLimit;
 
     AbqPath(int gsiCount, int capacity) {
-        super("abq", gsiCount);
+        this(gsiCount, capacity, UnaryOperator.identity());
+    }
+
+    AbqPath(int gsiCount, int capacity, UnaryOperator<InterruptSink> decorate) {
+        super("abq", gsiCount, decorate);
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.batchLimit = capacity;
         this.batch = new ArrayList<>(capacity);

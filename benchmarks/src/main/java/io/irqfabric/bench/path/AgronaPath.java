@@ -1,10 +1,12 @@
 package io.irqfabric.bench.path;
 
+import io.irqfabric.InterruptSink;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Baseline "agrona": Agrona's {@link ManyToOneConcurrentArrayQueue} (lock-free, CAS on the
@@ -21,7 +23,11 @@ final class AgronaPath extends QueueDispatcherPath {
     private final int batchLimit;
 
     AgronaPath(int gsiCount, int capacity) {
-        super("agrona", gsiCount);
+        this(gsiCount, capacity, UnaryOperator.identity());
+    }
+
+    AgronaPath(int gsiCount, int capacity, UnaryOperator<InterruptSink> decorate) {
+        super("agrona", gsiCount, decorate);
         this.queue = new ManyToOneConcurrentArrayQueue<>(capacity);
         this.batchLimit = capacity;
         start();

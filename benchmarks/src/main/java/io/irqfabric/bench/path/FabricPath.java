@@ -3,7 +3,10 @@ package io.irqfabric.bench.path;
 import io.irqfabric.DispatcherWait;
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.InterruptSink;
 import io.irqfabric.eventfd.EventFdSink;
+
+import java.util.function.UnaryOperator;
 
 /**
  * The system under test: {@link InterruptFabric} (Disruptor ring, single-writer dispatcher,
@@ -16,13 +19,17 @@ final class FabricPath implements TriggerPath {
     private final FabricCounters counters;
 
     FabricPath(String name, int gsiCount, DispatcherWait wait, int ringSize) {
+        this(name, gsiCount, wait, ringSize, UnaryOperator.identity());
+    }
+
+    FabricPath(String name, int gsiCount, DispatcherWait wait, int ringSize, UnaryOperator<InterruptSink> decorate) {
         this.name = name;
         this.audit = new AuditSink(EventFdSink.create(gsiCount));
         this.fabric = InterruptFabric.builder()
                 .gsiCount(gsiCount)
                 .ringSize(ringSize)
                 .waitStrategy(wait)
-                .sink(audit)
+                .sink(decorate.apply(audit))
                 .threadFactory(r -> {
                     Thread t = new Thread(r, "fabric-dispatcher-" + name);
                     t.setDaemon(true);
@@ -32,6 +39,7 @@ final class FabricPath implements TriggerPath {
         this.counters = fabric.counters();
         // Set before the first trigger: the dispatcher reads it only when delivering.
         audit.assertedSoFar(counters::asserted);
+        audit.sourceCoalescedSoFar(counters::coalescedAtSource);
     }
 
     @Override
@@ -47,6 +55,11 @@ final class FabricPath implements TriggerPath {
     @Override
     public long eventFdWrites() {
         return audit.writes();
+    }
+
+    @Override
+    public long overflowed() {
+        return counters.totalOverflowed();
     }
 
     @Override

@@ -1,6 +1,9 @@
 package io.irqfabric.bench.path;
 
+import io.irqfabric.InterruptSink;
 import io.irqfabric.eventfd.EventFdSink;
+
+import java.util.function.UnaryOperator;
 
 /**
  * Common part of the queue baselines (abq, agrona): a dispatcher thread takes GSIs off a
@@ -19,6 +22,8 @@ abstract class QueueDispatcherPath implements TriggerPath, Runnable {
     private final String name;
     private final Integer[] boxes;
     private final AuditSink audit;
+    /** What the dispatcher delivers to: the audit sink, or a decorator around it. */
+    private final InterruptSink out;
     /** Assertions taken in per GSI; dispatcher thread only, read after it has terminated. */
     private final long[] takenIn;
     private final long[] pendingBits;
@@ -28,12 +33,17 @@ abstract class QueueDispatcherPath implements TriggerPath, Runnable {
     private final Thread thread;
 
     QueueDispatcherPath(String name, int gsiCount) {
+        this(name, gsiCount, UnaryOperator.identity());
+    }
+
+    QueueDispatcherPath(String name, int gsiCount, UnaryOperator<InterruptSink> decorate) {
         this.name = name;
         this.boxes = new Integer[gsiCount];
         for (int g = 0; g < gsiCount; g++) {
             boxes[g] = Integer.valueOf(g);
         }
         this.audit = new AuditSink(EventFdSink.create(gsiCount));
+        this.out = decorate.apply(audit);
         this.takenIn = new long[gsiCount];
         this.pendingBits = new long[(gsiCount + 63) >>> 6];
         this.pendingList = new int[gsiCount];
@@ -123,7 +133,7 @@ abstract class QueueDispatcherPath implements TriggerPath, Runnable {
         for (int i = 0; i < pendingCount; i++) {
             int gsi = pendingList[i];
             pendingBits[gsi >>> 6] = 0;
-            audit.deliver(gsi);
+            out.deliver(gsi);
         }
         pendingCount = 0;
     }

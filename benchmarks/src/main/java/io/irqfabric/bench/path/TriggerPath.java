@@ -51,6 +51,14 @@ public interface TriggerPath extends AutoCloseable {
         return false;
     }
 
+    /**
+     * @return assertions that took the fabric's overflow path (the ring was full) so far; 0 for
+     *         a path without one
+     */
+    default long overflowed() {
+        return 0;
+    }
+
     /** @return the dispatcher thread, or null for a path without one */
     Thread dispatcherThread();
 

@@ -2,7 +2,10 @@ package io.irqfabric.bench.path;
 
 import io.irqfabric.DispatcherWait;
 
+import io.irqfabric.InterruptSink;
+
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Opens a {@link TriggerPath} by its configuration name. Every path gets its own fresh
@@ -36,17 +39,34 @@ public final class TriggerPaths {
      * @throws IllegalArgumentException for an unknown name
      */
     public static TriggerPath open(String name, int gsiCount) {
+        return open(name, gsiCount, UnaryOperator.identity());
+    }
+
+    /**
+     * Like {@link #open(String, int)}, with the dispatcher delivering through a decorator of
+     * the path's own (auditing) sink. Paths with a dispatcher only.
+     *
+     * @param name     one of {@link #ALL} except {@link #DIRECT}
+     * @param gsiCount GSIs (eventfds) to create
+     * @param decorate wraps the sink the dispatcher delivers to
+     * @return the running path
+     * @throws IllegalArgumentException for an unknown name or {@link #DIRECT}
+     */
+    public static TriggerPath open(String name, int gsiCount, UnaryOperator<InterruptSink> decorate) {
         switch (name) {
             case FABRIC_SPIN:
-                return new FabricPath(name, gsiCount, DispatcherWait.BUSY_SPIN, CAPACITY);
+                return new FabricPath(name, gsiCount, DispatcherWait.BUSY_SPIN, CAPACITY, decorate);
             case FABRIC_PARK:
-                return new FabricPath(name, gsiCount, DispatcherWait.PARKING, CAPACITY);
+                return new FabricPath(name, gsiCount, DispatcherWait.PARKING, CAPACITY, decorate);
             case DIRECT:
+                if (decorate != UnaryOperator.<InterruptSink>identity()) {
+                    throw new IllegalArgumentException("direct has no dispatcher sink to decorate");
+                }
                 return new DirectPath(gsiCount);
             case ABQ:
-                return new AbqPath(gsiCount, CAPACITY);
+                return new AbqPath(gsiCount, CAPACITY, decorate);
             case AGRONA:
-                return new AgronaPath(gsiCount, CAPACITY);
+                return new AgronaPath(gsiCount, CAPACITY, decorate);
             default:
                 throw new IllegalArgumentException("unknown trigger path '" + name + "'; known: " + ALL);
         }

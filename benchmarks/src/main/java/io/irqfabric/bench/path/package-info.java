@@ -19,6 +19,8 @@
  * queue, agrona spins then yields), and the auditing sink is shared so every dispatcher pays the
  * same bookkeeping. After a run, {@link io.irqfabric.bench.path.TriggerPath#verify(long[])}
  * checks coverage (the last write of each GSI came after its last assertion was taken in) and
- * reads every eventfd back.
+ * reads every eventfd back. {@link io.irqfabric.bench.path.TriggerPaths#open(String, int,
+ * java.util.function.UnaryOperator)} puts a decorator (such as
+ * {@link io.irqfabric.bench.path.NeighbourLatencySink}) between a dispatcher and its auditing sink.
  */
 package io.irqfabric.bench.path;

@@ -33,7 +33,8 @@ final class Charts {
     }
 
     /**
-     * Writes {@code latency.png}, {@code e2e.png}, {@code storm.png} and {@code producer-cost.png} into {@code dir},
+     * Writes {@code latency.png}, {@code e2e.png}, {@code storm.png}, {@code producer-cost.png} and
+     * {@code neighbour.png} into {@code dir},
      * each that has at least one measured figure.
      *
      * @param r   the report
@@ -54,6 +55,9 @@ final class Charts {
         }
         if (!producerCost(r, dir.resolve("producer-cost"))) {
             notDrawn.add("producer-cost");
+        }
+        if (!neighbour(r, dir.resolve("neighbour"))) {
+            notDrawn.add("neighbour");
         }
         return notDrawn;
     }
@@ -132,21 +136,36 @@ final class Charts {
         return percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);
     }
 
+    private static boolean neighbour(Report r, Path file) throws IOException {
+        List<String[]> series = new ArrayList<>();
+        series.add(new String[]{"neighbour_latency_", "fabric_storm", "fabric_spin, 1 producer storming 63 GSIs"});
+        series.add(new String[]{"neighbour_latency_", "agrona_storm", "agrona, 1 producer storming 63 GSIs"});
+        series.add(new String[]{"neighbour_latency_", "fabric_idle", "fabric_spin, no storm"});
+        series.add(new String[]{"neighbour_latency_", "agrona_idle", "agrona, no storm"});
+        return percentiles(r, "Quiet neighbour: assertion -> eventfd write of one GSI next to a storm", series,
+                List.of("p50", "p99"), file);
+    }
+
     private static boolean percentiles(Report r, String title, List<String[]> series, Path file) throws IOException {
         List<String> xs = new ArrayList<>();
         for (double pc : Report.PERCENTILES) {
             xs.add(Report.pctName(pc));
         }
+        return percentiles(r, title, series, xs, file);
+    }
+
+    private static boolean percentiles(Report r, String title, List<String[]> series, List<String> xs, Path file)
+            throws IOException {
         List<Double> all = new ArrayList<>();
         CategoryChart c = chart(title, "percentile", "latency (log scale)");
         for (String[] s : series) {
             List<Double> ys = new ArrayList<>();
             List<String> missing = new ArrayList<>();
-            for (double pc : Report.PERCENTILES) {
-                double v = r.value(s[0] + Report.pctName(pc), s[1]);
+            for (String pc : xs) {
+                double v = r.value(s[0] + pc, s[1]);
                 if (Double.isNaN(v) || v <= 0) {
                     ys.add(null); // a gap, not a zero
-                    missing.add(Report.pctName(pc));
+                    missing.add(pc);
                 } else {
                     ys.add(Math.log10(v));
                     all.add(v);

@@ -11,6 +11,8 @@ import java.util.Map;
  */
 final class ReadmeWriter {
     private static final Map<Integer, String> FIGURES = new LinkedHashMap<>();
+    /** How often the neighbour benchmark's producer probes the quiet GSI (NeighbourLatencyBenchmark.EVERY). */
+    private static final int NEIGHBOUR_EVERY = io.irqfabric.bench.jmh.NeighbourLatencyBenchmark.EVERY;
 
     static {
         FIGURES.put(1, "1. Producer-side cost of one assertion under a storm (ns/op, one producer; lower is better)");
@@ -18,6 +20,7 @@ final class ReadmeWriter {
         FIGURES.put(3, "3. Idle latency: assertion -> eventfd write completed (SampleTime percentiles; lower is better)");
         FIGURES.put(4, "4. End to end: assertion -> guest interrupt handler has run, real KVM guest (lower is better)");
         FIGURES.put(5, "5. Allocation per assertion (B/op; the target is 0)");
+        FIGURES.put(6, "6. A quiet neighbour: assertion -> eventfd write of one GSI while one producer storms 63 others (lower is better)");
     }
 
     private ReadmeWriter() {
@@ -108,9 +111,17 @@ final class ReadmeWriter {
         }
         b.append("Ratios are value / baseline value for the same metric: for latencies and costs below 1 is better than the\n")
                 .append("baseline, for rates above 1 is. The coalescing ratio is assertions per eventfd write over the same\n")
-                .append("windows (EVENTS aux counters); 'error' is JMH's 99.9% confidence half-width over the measured iterations.\n\n");
+                .append("windows (EVENTS aux counters); 'error' is JMH's 99.9% confidence half-width over the measured iterations.\n")
+                .append("The storm's 2-producer baselines (`storm_2p` of `agrona` and `abq`) come from the same JMH run as the fabric's.\n")
+                .append("The overflow share is the fabric's own count of assertions that found the ring full and took the overflow\n")
+                .append("path, divided by the assertions made, over the same measured windows.\n")
+                .append("The quiet-neighbour latencies (figure 6) are measured without a third thread: the storming producer itself\n")
+                .append("asserts the quiet GSI every " + NEIGHBOUR_EVERY + " assertions once its previous one was written, stamping the time first, and\n")
+                .append("a sink decorator stamps the completion of that GSI's eventfd write; `*_idle` is the same GSI with no storm.\n")
+                .append("Both paths spin when idle (`fabric_spin`, `agrona`); percentiles are over all measured iterations.\n\n");
 
-        b.append("## Charts\n\n![idle latency percentiles](latency.png)\n\n![end-to-end latency percentiles](e2e.png)\n\n![storm rate](storm.png)\n\n![producer cost](producer-cost.png)\n\n");
+        b.append("## Charts\n\n![idle latency percentiles](latency.png)\n\n![end-to-end latency percentiles](e2e.png)\n\n![storm rate](storm.png)\n\n![producer cost](producer-cost.png)\n\n")
+                .append("![quiet neighbour latency](neighbour.png)\n\n");
         b.append("## Loss checks (printed by each benchmark's teardown after close/drain)\n\n```\n");
         for (String l : info.lossChecks()) {
             b.append(l).append('\n');

@@ -28,7 +28,7 @@ final class Report {
     /**
      * One figure for one configuration.
      *
-     * @param figure  1..5, the figure of perf-results/README.md
+     * @param figure  1..6, the figure of perf-results/README.md
      * @param metric  what is measured (a row group)
      * @param config  the path or floor name
      * @param value   the figure (NaN if not measured)
@@ -188,6 +188,10 @@ final class Report {
                 rows.add(new Row(2, metric + "_coalescing_ratio", p, coalescing(m, p), Double.NaN,
                         "assertions/write", false, ""));
             }
+            for (String p : List.of(FABRIC_SPIN, FABRIC_PARK)) {
+                rows.add(new Row(2, metric + "_overflow_share", p, overflowShare(m, p), Double.NaN,
+                        "share", false, "assertions that took the overflow path (ring full) / assertions"));
+            }
         }
         // 3. idle latency percentiles
         for (double pc : PERCENTILES) {
@@ -204,6 +208,17 @@ final class Report {
                     "direct's write back to back, no gap (DirectWriteBenchmark)"));
             rows.add(new Row(3, metric, "floor_write", floorPercentile("write_ns", pc), Double.NaN, "ns", false,
                     "C: write(2) alone, back to back"));
+        }
+        // 6. a quiet neighbour's latency next to a one-producer storm
+        for (String pc : List.of("p50", "p99")) {
+            String metric = "neighbour_latency_" + pc;
+            String aux = pc.equals("p50") ? "neighbourP50Ns" : "neighbourP99Ns";
+            for (String[] c : NEIGHBOUR_CONFIGS) {
+                Optional<JmhResults.Record> r = jmh.find(c[1], c[2]);
+                rows.add(new Row(6, metric, c[0], r.map(x -> neighbour(x, aux)).orElse(Double.NaN), Double.NaN, "ns",
+                        false, "one quiet GSI, assertion -> eventfd write; "
+                        + r.map(x -> (long) x.secondary("neighbourSamples") + " samples").orElse("not measured")));
+            }
         }
         // 4. end to end
         for (double pc : PERCENTILES) {
@@ -259,6 +274,25 @@ final class Report {
                      boolean compare, String note) {
         rows.add(new Row(figure, metric, config, r.map(JmhResults.Record::score).orElse(Double.NaN),
                 r.map(JmhResults.Record::error).orElse(Double.NaN), unit, compare, note));
+    }
+
+    /** Neighbour-latency configurations: figure name, JMH method, path. */
+    static final String[][] NEIGHBOUR_CONFIGS = {
+        {"fabric_storm", "neighbourStorm", FABRIC_SPIN},
+        {"fabric_idle", "neighbourIdle", FABRIC_SPIN},
+        {"agrona_storm", "neighbourStorm", AGRONA},
+        {"agrona_idle", "neighbourIdle", AGRONA},
+    };
+
+    /** A percentile aux counter of the neighbour benchmark, NaN if no latency was recorded. */
+    private static double neighbour(JmhResults.Record r, String aux) {
+        return r.secondary("neighbourSamples") > 0 ? r.secondary(aux) : Double.NaN;
+    }
+
+    private double overflowShare(String method, String path) {
+        return jmh.find(method, path)
+                .map(x -> x.secondary("assertions") > 0 ? x.secondary("overflowed") / x.secondary("assertions") : Double.NaN)
+                .orElse(Double.NaN);
     }
 
     private double coalescing(String method, String path) {
@@ -372,6 +406,29 @@ final class Report {
                         info.cpus(), ns(value("e2e_latency_p50", "floor_handoff")),
                         ratio(value("e2e_latency_p50", "floor_handoff") / e2eC),
                         ratio(e2eF / value("e2e_latency_p50", "floor_handoff")))));
+        double agrona1 = value("storm_1p", AGRONA);
+        targets.add(new Target("storm rate >= 2x the Agrona queue, one producer", "fabric_spin storm1p / agrona storm1p",
+                storm1 / agrona1, 2, false, "both coalesce in the dispatcher; the fabric also coalesces at the source, "
+                + "so a storm on few GSIs claims few ring slots; the producer's cost per assertion bounds both"));
+        targets.add(new Target("storm rate >= 2x the Agrona queue, two producers", "fabric_spin storm2p / agrona storm2p",
+                value("storm_2p", FABRIC_SPIN) / value("storm_2p", AGRONA), 2, false,
+                "two producers and the dispatcher share " + info.cpus() + " CPUs; the producers contend on the "
+                + "ring's cursor (fabric) or the queue's tail (Agrona)"));
+        targets.add(new Target("<= 0.1% of storm assertions take the overflow path", "fabric_spin storm1p overflowed / assertions",
+                value("storm_1p_overflow_share", FABRIC_SPIN), 0.001, true,
+                "with source coalescing a GSI holds at most one untaken ring slot, so 16 stormed GSIs cannot fill the ring"));
+        double nStorm50 = value("neighbour_latency_p50", "fabric_storm");
+        targets.add(new Target("quiet neighbour median under a storm <= 10x idle", "fabric_spin neighbour p50: storm / idle",
+                nStorm50 / value("neighbour_latency_p50", "fabric_idle"), 10, true,
+                "the dispatcher writes quiet GSIs first in each flush and peeks at the ring every 8 stormer writes; "
+                + "the producer and dispatcher each need a whole core"));
+        for (String pc : List.of("p50", "p99")) {
+            targets.add(new Target("quiet neighbour " + pc + " under a storm <= 1/4 of the Agrona queue's",
+                    "neighbour " + pc + ": fabric_storm / agrona_storm",
+                    value("neighbour_latency_" + pc, "fabric_storm") / value("neighbour_latency_" + pc, "agrona_storm"),
+                    0.25, true, "the Agrona dispatcher takes the queue in arrival order, so the quiet GSI waits behind "
+                    + "the stormers' queued assertions; the fabric writes it ahead of them"));
+        }
         targets.add(new Target("0 B/op on the trigger path", "fabric_spin producer thread bytes / assertion",
                 value("alloc_trigger_B_per_assertion", FABRIC_SPIN), ZERO_BYTES, true,
                 "ThreadMXBean per-thread allocation over the measured iterations of storm1p"));
@@ -404,11 +461,19 @@ final class Report {
                 "direct", value("producer_cost", DIRECT)));
         s.put("storm_assertions_per_s", map("fabric_1p", value("storm_1p", FABRIC_SPIN),
                 "fabric_2p", value("storm_2p", FABRIC_SPIN), "direct", value("storm_1p", DIRECT),
-                "abq", value("storm_1p", ABQ), "agrona", value("storm_1p", AGRONA)));
+                "abq", value("storm_1p", ABQ), "agrona", value("storm_1p", AGRONA),
+                "agrona_2p", value("storm_2p", AGRONA), "abq_2p", value("storm_2p", ABQ)));
+        s.put("overflow_share", map("fabric_1p", value("storm_1p_overflow_share", FABRIC_SPIN),
+                "fabric_2p", value("storm_2p_overflow_share", FABRIC_SPIN)));
         s.put("coalescing_ratio", map("fabric_1p", value("storm_1p_coalescing_ratio", FABRIC_SPIN)));
         for (String pc : List.of("p50", "p99")) {
             s.put("idle_latency_ns_" + pc, map("fabric_spin", value("idle_latency_" + pc, FABRIC_SPIN),
                     "fabric_park", value("idle_latency_" + pc, FABRIC_PARK), "direct", value("idle_latency_" + pc, DIRECT)));
+        }
+        for (String pc : List.of("p50", "p99")) {
+            s.put("neighbour_latency_ns_" + pc, map("fabric_storm", value("neighbour_latency_" + pc, "fabric_storm"),
+                    "fabric_idle", value("neighbour_latency_" + pc, "fabric_idle"),
+                    "agrona_storm", value("neighbour_latency_" + pc, "agrona_storm")));
         }
         s.put("e2e_latency_ns_p50", map("fabric", value("e2e_latency_p50", FABRIC_SPIN),
                 "floor", value("e2e_latency_p50", FLOOR)));
@@ -489,6 +554,8 @@ final class Report {
                 return v >= 1e6 ? String.format(Locale.ROOT, "%.2f M/s", v / 1e6) : String.format(Locale.ROOT, "%.0f k/s", v / 1e3);
             case "B/op":
                 return String.format(Locale.ROOT, "%.4f B", v);
+            case "share":
+                return String.format(Locale.ROOT, "%.3g%%", v * 100);
             default:
                 return String.format(Locale.ROOT, "%.1f", v);
         }

@@ -28,6 +28,19 @@ class ChartsTest {
     }
 
     @Test
+    void neighbourChart(@TempDir Path dir) throws IOException {
+        String json;
+        try (InputStream in = ChartsTest.class.getResourceAsStream("/jmh-neighbour-fixture.json")) {
+            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Report r = Report.build(JmhResults.parse(json), Json.parseObject("{}"),
+                new Report.RunInfo("d", "jdk", 2, "", "c", "s", 1, List.of("x: lost=0"), List.of()));
+        List<String> notDrawn = Charts.write(r, dir);
+        assertFalse(notDrawn.contains("neighbour"), "not drawn: " + notDrawn);
+        assertTrue(Files.size(dir.resolve("neighbour.png")) > 1000);
+    }
+
+    @Test
     void chartsOfARunWithoutEndToEndFigures(@TempDir Path dir) throws IOException {
         String json;
         try (InputStream in = ChartsTest.class.getResourceAsStream("/jmh-fixture.json")) {
@@ -35,7 +48,7 @@ class ChartsTest {
         }
         Report r = Report.build(JmhResults.parse(json), Json.parseObject("{\"writes_per_s\":5000000}"),
                 new Report.RunInfo("d", "jdk", 2, "", "c", "s", 1, List.of("x: lost=0"), List.of()));
-        assertEquals(List.of("e2e"), Charts.write(r, dir));
+        assertEquals(List.of("e2e", "neighbour"), Charts.write(r, dir));
         for (String f : List.of("latency.png", "storm.png", "producer-cost.png")) {
             assertTrue(Files.size(dir.resolve(f)) > 1000, f);
         }
@@ -44,7 +57,7 @@ class ChartsTest {
         Report nothing = Report.build(JmhResults.parse("[]"), Json.parseObject("{}"),
                 new Report.RunInfo("d", "jdk", 2, "", "c", "s", 1, List.of(), List.of()));
         Path empty = Files.createDirectory(dir.resolve("empty"));
-        assertEquals(List.of("latency", "e2e", "storm", "producer-cost"), Charts.write(nothing, empty));
+        assertEquals(List.of("latency", "e2e", "storm", "producer-cost", "neighbour"), Charts.write(nothing, empty));
         try (var files = Files.list(empty)) {
             assertEquals(List.of(), files.toList(), "a run that measured nothing draws no chart");
         }

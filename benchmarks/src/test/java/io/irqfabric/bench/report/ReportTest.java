@@ -36,14 +36,16 @@ class ReportTest {
         Report r = report(List.of("x: LossReport[lost=0]"));
         Map<String, Object> s = (Map<String, Object>) Json.parse(Json.write(r.summary()));
         for (String k : List.of("producer_cost_ns", "storm_assertions_per_s", "coalescing_ratio", "idle_latency_ns_p50",
-                "idle_latency_ns_p99", "e2e_latency_ns_p50", "alloc_bytes_per_op", "date", "jdk", "cpu_count", "command")) {
+                "idle_latency_ns_p99", "e2e_latency_ns_p50", "alloc_bytes_per_op", "overflow_share",
+                "neighbour_latency_ns_p50", "neighbour_latency_ns_p99", "date", "jdk", "cpu_count", "command")) {
             assertTrue(s.containsKey(k), "summary.json lacks " + k);
         }
         Map<String, Object> cost = (Map<String, Object>) s.get("producer_cost_ns");
         assertEquals(40.0, cost.get("fabric"));
         assertEquals(400.0, cost.get("direct"));
         Map<String, Object> storm = (Map<String, Object>) s.get("storm_assertions_per_s");
-        assertEquals(List.of("fabric_1p", "fabric_2p", "direct", "abq", "agrona"), List.copyOf(storm.keySet()));
+        assertEquals(List.of("fabric_1p", "fabric_2p", "direct", "abq", "agrona", "agrona_2p", "abq_2p"),
+                List.copyOf(storm.keySet()));
         assertEquals(30_000_000.0, storm.get("fabric_2p"));
         assertNull(storm.get("abq"), "not measured -> null");
         assertEquals(100.0, ((Map<String, Object>) s.get("coalescing_ratio")).get("fabric_1p"));

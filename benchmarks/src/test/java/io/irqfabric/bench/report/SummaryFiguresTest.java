@@ -44,6 +44,59 @@ class SummaryFiguresTest {
         assertTrue(checked >= 8, "figures compared: " + checked);
     }
 
+    @Test
+    void newFiguresFixture() throws IOException {
+        String jmh;
+        try (InputStream in = SummaryFiguresTest.class.getResourceAsStream("/jmh-neighbour-fixture.json")) {
+            jmh = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        int checked = check(jmh, "{}");
+        assertTrue(checked >= 16, "figures compared: " + checked);
+        Report report = Report.build(JmhResults.parse(jmh), Json.parseObject("{}"),
+                new Report.RunInfo("d", "JDK", 2, "", "c", "s", 1, List.of("x: lost=0"), List.of()));
+        JsonNode summary = Json.tree(Json.write(report.summary()));
+        for (String key : List.of("storm_assertions_per_s.agrona_2p", "storm_assertions_per_s.abq_2p",
+                "overflow_share.fabric_1p", "overflow_share.fabric_2p",
+                "neighbour_latency_ns_p50.fabric_storm", "neighbour_latency_ns_p50.fabric_idle",
+                "neighbour_latency_ns_p50.agrona_storm", "neighbour_latency_ns_p99.fabric_storm",
+                "neighbour_latency_ns_p99.fabric_idle", "neighbour_latency_ns_p99.agrona_storm")) {
+            String[] k = key.split("\\.");
+            assertTrue(summary.path(k[0]).path(k[1]).isNumber(), key + " measured in the fixture: " + summary.path(k[0]));
+        }
+        Map<String, JsonNode> targets = new LinkedHashMap<>();
+        for (JsonNode t : summary.get("targets")) {
+            targets.put(t.get("target").asText(), t);
+        }
+        JsonNode storm = summary.get("storm_assertions_per_s");
+        JsonNode p50 = summary.get("neighbour_latency_ns_p50");
+        JsonNode p99 = summary.get("neighbour_latency_ns_p99");
+        assertTarget(targets, "storm rate >= 2x the Agrona queue, one producer",
+                storm.get("fabric_1p").doubleValue() / storm.get("agrona").doubleValue());
+        assertTarget(targets, "storm rate >= 2x the Agrona queue, two producers",
+                storm.get("fabric_2p").doubleValue() / storm.get("agrona_2p").doubleValue());
+        assertTarget(targets, "<= 0.1% of storm assertions take the overflow path",
+                summary.get("overflow_share").get("fabric_1p").doubleValue());
+        assertTarget(targets, "quiet neighbour median under a storm <= 10x idle",
+                p50.get("fabric_storm").doubleValue() / p50.get("fabric_idle").doubleValue());
+        assertTarget(targets, "quiet neighbour p50 under a storm <= 1/4 of the Agrona queue's",
+                p50.get("fabric_storm").doubleValue() / p50.get("agrona_storm").doubleValue());
+        assertTarget(targets, "quiet neighbour p99 under a storm <= 1/4 of the Agrona queue's",
+                p99.get("fabric_storm").doubleValue() / p99.get("agrona_storm").doubleValue());
+        for (String kept : List.of("producer cost <= 1/5 of direct", "idle latency median <= 2x direct's write (spinning dispatcher)",
+                "0 B/op on the trigger path", "0 B/op in the dispatcher's steady state")) {
+            assertTrue(targets.containsKey(kept), kept);
+        }
+    }
+
+    private static void assertTarget(Map<String, JsonNode> targets, String name, double value) {
+        JsonNode t = targets.get(name);
+        assertTrue(t != null, "no target " + name + " in " + targets.keySet());
+        assertEquals(value, t.get("value").doubleValue(), name);
+        boolean atMost = name.contains("<=");
+        boolean met = atMost ? value <= t.get("limit").doubleValue() : value >= t.get("limit").doubleValue();
+        assertEquals(met, t.get("met").booleanValue(), name + " met");
+    }
+
     /** @return how many measured figures were compared */
     private static int check(String jmhText, String floorText) {
         JsonNode jmh = Json.tree(jmhText);
@@ -60,6 +113,19 @@ class SummaryFiguresTest {
         expected.put("storm_assertions_per_s.fabric_2p", score(jmh, "storm2p", "fabric_spin"));
         for (String p : List.of("direct", "abq", "agrona")) {
             expected.put("storm_assertions_per_s." + p, score(jmh, "storm1p", p));
+        }
+        expected.put("storm_assertions_per_s.agrona_2p", score(jmh, "storm2p", "agrona"));
+        expected.put("storm_assertions_per_s.abq_2p", score(jmh, "storm2p", "abq"));
+        expected.put("overflow_share.fabric_1p",
+                secondary(jmh, "storm1p", "fabric_spin", "overflowed") / secondary(jmh, "storm1p", "fabric_spin", "assertions"));
+        expected.put("overflow_share.fabric_2p",
+                secondary(jmh, "storm2p", "fabric_spin", "overflowed") / secondary(jmh, "storm2p", "fabric_spin", "assertions"));
+        String[][] neighbour = {{"fabric_storm", "neighbourStorm", "fabric_spin"}, {"fabric_idle", "neighbourIdle", "fabric_spin"},
+            {"agrona_storm", "neighbourStorm", "agrona"}};
+        for (String[] c : neighbour) {
+            boolean sampled = secondary(jmh, c[1], c[2], "neighbourSamples") > 0;
+            expected.put("neighbour_latency_ns_p50." + c[0], sampled ? secondary(jmh, c[1], c[2], "neighbourP50Ns") : Double.NaN);
+            expected.put("neighbour_latency_ns_p99." + c[0], sampled ? secondary(jmh, c[1], c[2], "neighbourP99Ns") : Double.NaN);
         }
         expected.put("coalescing_ratio.fabric_1p",
                 secondary(jmh, "storm1p", "fabric_spin", "assertions") / secondary(jmh, "storm1p", "fabric_spin", "writes"));
