@@ -84,7 +84,7 @@ class SourceCoalescingTest {
     }
 
     /**
-     * The flush writes GSIs that were quiet in the previous flush before the stormers. Each round
+     * The flush writes GSIs whose events carried no riders before the stormers. Each round
      * of assertions is published while the dispatcher is held inside the last write of the round
      * before, so a round is one batch whatever the machine's load.
      */
@@ -128,7 +128,8 @@ class SourceCoalescingTest {
                 assertTrue(held[1].await(10, TimeUnit.SECONDS));
                 int third = order.size();
                 for (int g = 0; g < stormers; g++) {
-                    fabric.trigger(g);               // round 3: the stormers again ...
+                    fabric.trigger(g);               // round 3: the stormers again, each twice:
+                    fabric.trigger(g);               // the second rides on the first (a storm) ...
                 }
                 fabric.trigger(40);                  // ... and a quiet GSI, asserted last
                 go[1].countDown();
@@ -179,7 +180,8 @@ class SourceCoalescingTest {
                 }
                 assertTrue(held[0].await(10, TimeUnit.SECONDS)); // flush A (GSIs 0..31) is ending
                 for (int g = 0; g < 32; g++) {
-                    g32.trigger(g);                  // one batch for flush B: 32 stormers
+                    g32.trigger(g);                  // one batch for flush B: 32 stormers,
+                    g32.trigger(g);                  // each with a rider
                 }
                 int flushB = order.size();
                 go[0].countDown();

@@ -89,6 +89,7 @@ public final class ControllerPort {
                     confirmAfterClose(f, "trigger(" + gsi + ")");
                 }
                 me.countCoalesced(gsi);
+                inFlight.markRider(gsi);
                 return;
             }
         }

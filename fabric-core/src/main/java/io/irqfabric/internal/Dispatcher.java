@@ -57,8 +57,8 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private final PendingSet pending;
     /** Blocked GSIs whose overflow records wait for their fence (see endOfBatch). */
     private final PendingSet deferred;
-    /** GSIs delivered in the previous flush: the stormers, written after the quiet ones. */
-    private final PendingSet lastFlush;
+    /** GSIs whose events in this batch carried riders (coalesced at the source): the stormers, written after the quiet ones. */
+    private final PendingSet busy;
     /** GSIs written (or gated) so far in the current flush. */
     private final PendingSet flushed;
     /** GSIs re-asserted mid-flush after their write: delivered by the next flush. */
@@ -115,7 +115,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         this.errorHandler = errorHandler;
         this.pending = new PendingSet(counters.gsiCount());
         this.deferred = new PendingSet(counters.gsiCount());
-        this.lastFlush = new PendingSet(counters.gsiCount());
+        this.busy = new PendingSet(counters.gsiCount());
         this.flushed = new PendingSet(counters.gsiCount());
         this.carry = new PendingSet(counters.gsiCount());
         this.inFlight = inFlight;
@@ -347,6 +347,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
      */
     private boolean takeTrigger(int gsi, long seq) {
         inFlight.clear(gsi, seq);
+        if (inFlight.takeRiders(gsi)) {
+            busy.add(gsi);
+        }
         counters.add(gsi, Counters.ASSERTED, 1);
         if (gate[gsi] == ControllerHub.OPEN) {
             pending.add(gsi);
@@ -369,32 +372,28 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         }
         carry.clear();
         hub.beforeFlush(processedUpTo);
-        // The write order (ARCHITECTURE.md, "The flush"): first the GSIs that were not delivered
-        // in the previous flush (quiet ones), then the rest (stormers); while writing the rest,
+        // The write order (ARCHITECTURE.md, "The flush"): first the GSIs whose events carried no
+        // assertions coalesced at the source (quiet ones), then the rest (stormers); while writing the rest,
         // a look at the ring every PEEK_EVERY writes takes new TRIGGERs, and a newly asserted
         // quiet GSI is written at once. Every GSI pending now is written in this flush.
         int n = pending.size();
         for (int i = 0; i < n; i++) {
             int gsi = pending.get(i);
-            if (!lastFlush.contains(gsi)) {
+            if (!busy.contains(gsi)) {
                 flushOne(gsi, finalDrain, processedUpTo);
             }
         }
         int writes = 0;
         for (int i = 0; i < n; i++) {
             int gsi = pending.get(i);
-            if (lastFlush.contains(gsi)) {
+            if (busy.contains(gsi)) {
                 flushOne(gsi, finalDrain, processedUpTo);
                 if (++writes % PEEK_EVERY == 0 && !finalDrain) {
                     peek();
                 }
             }
         }
-        lastFlush.clear();
-        int all = pending.size();
-        for (int i = 0; i < all; i++) {
-            lastFlush.add(pending.get(i));
-        }
+        busy.clear();
         flushed.clear();
         pending.clear();
         try {

@@ -2,7 +2,6 @@ package io.irqfabric.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 /**
  * Per GSI, the sequence of a TRIGGER event of that GSI that is in the ring and that the
@@ -10,9 +9,11 @@ import java.util.Arrays;
  * ({@link ControllerPort#trigger(int)}).
  *
  * <pre>
- *   words[gsi * 8]   long   -1, or the sequence of an untaken TRIGGER of gsi
- *                           one word per 64-byte line: the dispatcher's clearing of one GSI
- *                           never invalidates a line another GSI's producers read
+ *   words[gsi * 8]     long   -1, or the sequence of an untaken TRIGGER of gsi
+ *   words[gsi * 8 + 1] long   1 if an assertion rode on one of gsi's events since the
+ *                             dispatcher last looked (the flush writes such a GSI after quiet ones)
+ *                             one line per GSI: the dispatcher's writes for one GSI never
+ *                             invalidate a line another GSI's producers read
  * </pre>
  *
  * <ul>
@@ -41,7 +42,9 @@ public final class InFlight {
     /** @param gsiCount number of GSIs */
     public InFlight(int gsiCount) {
         words = new long[gsiCount * STRIDE];
-        Arrays.fill(words, -1L);
+        for (int g = 0; g < gsiCount; g++) {
+            words[g * STRIDE] = -1L; // no untaken event; the rider mark starts clear (0)
+        }
     }
 
     /**
@@ -75,5 +78,35 @@ public final class InFlight {
         if ((long) LONGS.getVolatile(words, i) == seq) {
             LONGS.compareAndSet(words, i, seq, -1L);
         }
+    }
+
+    /**
+     * Producer, having coalesced an assertion of {@code gsi} at the source: marks that the GSI's
+     * event carries riders (a storm). Stored only if clear, so once per event, not per assertion.
+     *
+     * @param gsi the GSI
+     */
+    public void markRider(int gsi) {
+        int i = gsi * STRIDE + 1;
+        if ((long) LONGS.getOpaque(words, i) == 0) {
+            LONGS.setOpaque(words, i, 1L);
+        }
+    }
+
+    /**
+     * Dispatcher: whether assertions rode on the GSI's events since the last call, and clears
+     * the mark. A hint for the flush order only (quiet GSIs first): a rider that marks just after
+     * the dispatcher cleared makes the next event look busy, which costs nothing but its place.
+     *
+     * @param gsi the GSI
+     * @return true if marked
+     */
+    public boolean takeRiders(int gsi) {
+        int i = gsi * STRIDE + 1;
+        if ((long) LONGS.getOpaque(words, i) != 0) {
+            LONGS.setOpaque(words, i, 0L);
+            return true;
+        }
+        return false;
     }
 }
