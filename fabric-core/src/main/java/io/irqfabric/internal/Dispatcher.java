@@ -368,7 +368,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         deferred.clear();
         int c = carry.size();
         for (int i = 0; i < c; i++) {
-            pending.add(carry.get(i));
+            int gsi = carry.get(i);
+            pending.add(gsi);
+            busy.add(gsi); // re-asserted during a flush of stormers: a stormer, written after quiet GSIs
         }
         carry.clear();
         hub.beforeFlush(processedUpTo);
