@@ -178,7 +178,7 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
         long[] ra = s.routeAddress();
         int[] rd = s.routeData();
         for (int v = 0; v < count; v++) {
-            restoreRoute(v, (s.routed() >>> v & 1) != 0, ra[v], rd[v]);
+            stageRoute(v, (s.routed() >>> v & 1) != 0, ra[v], rd[v]);
         }
         reapplyAll();
         for (int v = 0; v < count; v++) {
@@ -198,7 +198,7 @@ public final class MsiController extends MsiVectorBank implements MsiCapability 
         data = 0;
         maskBits = 0;
         for (int v = 0; v < count; v++) {
-            restoreRoute(v, false, 0, 0);
+            stageRoute(v, false, 0, 0);
         }
         reapplyAll();
     }

@@ -142,17 +142,7 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
             return;
         }
         boolean valid = MsiMessage.isValidAddress(address);
-        if (valid) {
-            if (!routed[v] || routeAddress[v] != address || routeData[v] != data) {
-                routed[v] = true;
-                routeAddress[v] = address;
-                routeData[v] = data;
-                hub.setMsiRoute(gsi, address, data);
-            }
-        } else if (routed[v]) {
-            routed[v] = false;
-            hub.removeRoute(gsi);
-        }
+        stageRoute(v, valid, address, data);
         if (effectiveMasked[v]) {
             effectiveMasked[v] = false;
             hub.routeMasked(gsi, false);
@@ -203,11 +193,12 @@ public abstract class MsiVectorBank extends GuestDevice implements MsiVectorGrou
     }
 
     /**
-     * Dispatcher: makes vector {@code v}'s route at the listener what a state record says: staged
-     * if it differs, removed if the record has none. Called before the vectors are re-applied, so
-     * an unmasked vector's route is in place before its gate opens.
+     * Dispatcher: makes vector {@code v}'s route at the listener the given one: staged if it
+     * differs from what was staged, removed if there is none. Used when the guest programs a
+     * vector and when a state record is applied (before the vectors are re-applied, so an
+     * unmasked vector's route is in place before its gate opens).
      */
-    protected final void restoreRoute(int v, boolean isRouted, long address, int data) {
+    protected final void stageRoute(int v, boolean isRouted, long address, int data) {
         int gsi = baseGsi + v;
         if (isRouted) {
             if (!routed[v] || routeAddress[v] != address || routeData[v] != data) {

@@ -219,7 +219,7 @@ public final class MsixController extends MsiVectorBank implements MsixTable {
             address[v] = a[v] & ~3L;
             data[v] = d[v];
             vectorMasked[v] = MsixState.bit(masks, v);
-            restoreRoute(v, MsixState.bit(routedBits, v), ra[v], rd[v]);
+            stageRoute(v, MsixState.bit(routedBits, v), ra[v], rd[v]);
         }
         for (int v = 0; v < count; v++) {
             reapply(v);
@@ -244,7 +244,7 @@ public final class MsixController extends MsiVectorBank implements MsixTable {
         java.util.Arrays.fill(data, 0);
         java.util.Arrays.fill(vectorMasked, true);
         for (int v = 0; v < count; v++) {
-            restoreRoute(v, false, 0, 0);
+            stageRoute(v, false, 0, 0);
             reapply(v);
         }
     }
