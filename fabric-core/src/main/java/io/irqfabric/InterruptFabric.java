@@ -242,6 +242,25 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     /**
+     * Sets the moderation policy of {@code gsi} (see {@link ModerationPolicy}); takes effect in
+     * order with the caller's earlier assertions. Every GSI starts with {@link ModerationPolicy#batch()}.
+     *
+     * @param gsi    the GSI, {@code 0 <= gsi < gsiCount()}
+     * @param policy the policy
+     * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
+     * @throws FabricClosedException if the fabric is closed
+     */
+    public void moderate(int gsi, ModerationPolicy policy) {
+        java.util.Objects.requireNonNull(policy, "policy");
+        if (gsi < 0 || gsi >= gsiCount) {
+            throw unknownGsi(gsi);
+        }
+        if (policy.kind() != ModerationPolicy.Kind.BATCH) {
+            throw new UnsupportedOperationException("moderation policy " + policy + " is not implemented yet");
+        }
+    }
+
+    /**
      * Waits until every event published before this call has been handled and its batch
      * flushed to the sink. Allocation-free after the first call on a thread. Not for hot paths:
      * it spins (then yields) until the dispatcher answers.
