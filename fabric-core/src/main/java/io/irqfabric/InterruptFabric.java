@@ -104,6 +104,7 @@ public final class InterruptFabric implements AutoCloseable {
     private final FabricCounters publicCounters;
     private final int gsiCount;
     private final DispatcherWait waitKind;
+    private final DispatchMode dispatchMode;
     private final InterruptSink sink;
     /** 0 open, 1 closed. Read by every producer on every call, so alone on its cache line. */
     private final PaddedInt closed = new PaddedInt();
@@ -120,6 +121,7 @@ public final class InterruptFabric implements AutoCloseable {
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
         this.waitKind = b.waitKind;
+        this.dispatchMode = b.dispatchMode;
         this.sink = b.sink;
         this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
         this.overflow = new OverflowLog(gsiCount);
@@ -653,7 +655,12 @@ public final class InterruptFabric implements AutoCloseable {
         return ring.getBufferSize();
     }
 
-    /** @return how the dispatcher waits */
+    /** @return who writes an assertion's eventfd */
+    public DispatchMode dispatchMode() {
+        return dispatchMode;
+    }
+
+    /** @return the dispatcher's wait strategy */
     public DispatcherWait waitStrategy() {
         return waitKind;
     }
@@ -782,6 +789,7 @@ public final class InterruptFabric implements AutoCloseable {
         private int ringSize = 4096;
         private int gsiCount = 4096;
         private DispatcherWait waitKind = DispatcherWait.PARKING;
+        private DispatchMode dispatchMode = DispatchMode.DEDICATED;
         private InterruptSink sink;
         private ThreadFactory threadFactory = r -> {
             Thread t = new Thread(r, "irqfabric-dispatcher");
@@ -821,6 +829,19 @@ public final class InterruptFabric implements AutoCloseable {
                 throw new FabricConfigException("gsiCount must be in 1.." + MAX_GSIS + ", was " + count);
             }
             this.gsiCount = count;
+            return this;
+        }
+
+        /**
+         * @param mode who writes an assertion's eventfd (see {@link DispatchMode})
+         * @return this
+         * @throws FabricConfigException if null
+         */
+        public Builder dispatchMode(DispatchMode mode) {
+            if (mode == null) {
+                throw new FabricConfigException("dispatchMode must not be null");
+            }
+            this.dispatchMode = mode;
             return this;
         }
 
