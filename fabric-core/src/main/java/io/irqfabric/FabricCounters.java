@@ -62,6 +62,16 @@ public final class FabricCounters {
         return hub.rejectedRequests();
     }
 
+    /**
+     * Assertions delivered inline: by the asserting thread itself, which found the fabric idle in
+     * {@link DispatchMode#INLINE_WHEN_IDLE} mode (they are counted in asserted and delivered too).
+     *
+     * @return the count, fabric-wide
+     */
+    public long inlineDeliveries() {
+        return counters.getGlobal(Counters.INLINE_DELIVERIES_OFFSET);
+    }
+
     /** @return the number of GSIs */
     public int gsiCount() {
         return counters.gsiCount();

@@ -141,7 +141,7 @@ public final class InterruptFabric implements AutoCloseable {
         InFlight inFlight = new InFlight(gsiCount);
         ProducerStates producers = new ProducerStates(gsiCount);
         counters.sourceCoalesced(producers);
-        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed, inFlight);
+        this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed, inFlight, b.dispatchMode);
         this.port = new ControllerPort(ring, dispatcher, closed, overflow, inFlight, producers);
         this.publicCounters = new FabricCounters(counters, overflow, hub, producers);
         this.snapshots = new SnapshotEngine(hub, port, overflow, gsiCount, b.ioapic, b.sink, b.routeListener);

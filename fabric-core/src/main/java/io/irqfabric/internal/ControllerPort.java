@@ -93,6 +93,9 @@ public final class ControllerPort {
                 return;
             }
         }
+        if (dispatcher.tryInline(gsi)) {
+            return; // idle fabric, inline mode: delivered on this thread under the dispatcher role
+        }
         final RingBuffer<RingEvent> rb = ring;
         long seq;
         try {

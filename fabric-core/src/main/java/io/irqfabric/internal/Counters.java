@@ -123,6 +123,8 @@ public final class Counters {
     public static final int DISPATCHER_ERRORS_OFFSET = 80;
     /** Fabric-wide: stray interrupt flags the dispatcher cleared. */
     public static final int STRAY_INTERRUPTS_OFFSET = 88;
+    /** Fabric-wide: assertions a producer delivered itself, taking the dispatcher role while idle. */
+    public static final int INLINE_DELIVERIES_OFFSET = 96;
 
     /** {@link #STATE_OFFSET} values. */
     public static final int STATE_RUNNING = 0;

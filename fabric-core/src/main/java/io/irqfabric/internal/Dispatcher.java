@@ -5,6 +5,7 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 import com.lmax.disruptor.SequenceBarrier;
 import com.lmax.disruptor.TimeoutException;
+import io.irqfabric.DispatchMode;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.InterruptSink;
 
@@ -37,10 +38,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private static final VarHandle DELIVERING;
+    private static final VarHandle INLINE_ALLOWED_AT;
 
     static {
         try {
             DELIVERING = MethodHandles.lookup().findVarHandle(Dispatcher.class, "delivering", int.class);
+            INLINE_ALLOWED_AT = MethodHandles.lookup().findVarHandle(Dispatcher.class, "inlineAllowedAt", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -87,6 +90,32 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     public static final int STATE_FAILED = 2;
 
     private final PaddedInt state;
+
+    /** {@link #role} values: nobody holds the dispatcher role, or somebody does. */
+    static final int ROLE_FREE = 0;
+    static final int ROLE_HELD = 1;
+    /**
+     * The dispatcher role (ARCHITECTURE.md, "Inline delivery"): whoever holds it may read and
+     * write the state this class owns. The dispatcher thread holds it except while it waits for
+     * events in {@link DispatchMode#INLINE_WHEN_IDLE} mode; a producer holds it for one inline
+     * delivery. It starts HELD (by the dispatcher thread, whose start happens-after the
+     * constructor) and stays HELD once the loop has ended.
+     */
+    private final PaddedInt role = new PaddedInt();
+    /** True while the dispatcher thread holds {@link #role} (dispatcher thread only). */
+    private boolean holdsRole = true;
+    private final boolean inlineMode;
+    /**
+     * No inline delivery before this {@link System#nanoTime()}: after one that took {@code d} ns,
+     * the next waits {@value #INLINE_SPACING} d (at most {@value #MAX_INLINE_COST_NANOS} ns of
+     * {@code d} count), so a producer asserting flat out spends at most about 1/{@value #INLINE_SPACING}
+     * of its time in eventfd writes before the dispatcher takes its storm over. Written by the
+     * role holder, read opaquely by producers.
+     */
+    @SuppressWarnings("unused") // accessed through INLINE_ALLOWED_AT
+    private long inlineAllowedAt;
+    static final long INLINE_SPACING = 8;
+    static final long MAX_INLINE_COST_NANOS = 100_000L;
     /** The last sequence handled, and the last one whose batch was flushed (dispatcher only). */
     private long handledUpTo = RingBuffer.INITIAL_CURSOR_VALUE;
     private long flushedUpTo = RingBuffer.INITIAL_CURSOR_VALUE;
@@ -106,8 +135,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
 
     public Dispatcher(RingBuffer<RingEvent> ring, OverflowLog overflow, InterruptSink sink,
                       Counters counters, FabricErrorHandler errorHandler, ControllerHub hub, PaddedInt state,
-                      InFlight inFlight) {
+                      InFlight inFlight, DispatchMode mode) {
         this.ring = ring;
+        this.inlineMode = mode == DispatchMode.INLINE_WHEN_IDLE;
+        this.role.sv(ROLE_HELD);
         this.state = state;
         this.overflow = overflow;
         this.sink = sink;
@@ -168,6 +199,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
      */
     private boolean loop() throws Throwable {
         while (true) {
+            acquireRole();
             Throwable injected = faultInjection;
             if (injected != null) {
                 if (--faultsLeft <= 0) {
@@ -201,6 +233,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             }
             if (barrier.getCursor() < next) {
                 counters.beforeIdle(); // the counters file catches up before the dispatcher waits
+                releaseRole(); // inline mode: producers may deliver while the dispatcher waits
             }
             long available;
             try {
@@ -215,6 +248,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             if (available < next) {
                 continue; // a wait strategy returns early on an interrupt: the loop top clears it
             }
+            acquireRole();
             for (long s = next; s <= available; s++) {
                 boolean isShutdown = handle(ring.get(s), s);
                 if (isShutdown) {
@@ -267,7 +301,9 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         }
         long flushed = flushedUpTo;
         try {
-            emergencyFlush(flushed);
+            if (acquireRoleWithin(EMERGENCY_PUBLISH_WAIT_NANOS)) {
+                emergencyFlush(flushed);
+            } // else an inline delivery is stuck in the sink: the flush would be stuck there too
         } catch (Throwable t) {
             // best effort; what it could not deliver, it could not deliver
         }
@@ -493,6 +529,105 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         } else {
             counters.add(gsi, Counters.DELIVERED, 1);
         }
+    }
+
+    /** Dispatcher thread: takes the role unless it holds it (inline mode: waits out an inline delivery). */
+    private void acquireRole() {
+        if (holdsRole) {
+            return;
+        }
+        int spins = 0;
+        while (!role.cas(ROLE_FREE, ROLE_HELD)) {
+            // An inline holder does one delivery; spin, then yield while its write runs long.
+            if (++spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        holdsRole = true;
+    }
+
+    private boolean acquireRoleWithin(long nanos) {
+        if (holdsRole) {
+            return true;
+        }
+        long deadline = System.nanoTime() + nanos;
+        while (!role.cas(ROLE_FREE, ROLE_HELD)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.yield();
+        }
+        holdsRole = true;
+        return true;
+    }
+
+    /** Dispatcher thread, about to wait for events: in inline mode, gives the role back (release store). */
+    private void releaseRole() {
+        if (inlineMode && holdsRole) {
+            holdsRole = false;
+            role.so(ROLE_FREE);
+        }
+    }
+
+    /**
+     * A producer's inline delivery (ARCHITECTURE.md, "Inline delivery"): if the fabric is idle
+     * (nobody holds the role, nothing in the ring unhandled, no inline delivery too recently),
+     * takes the role, and if the ring is still fully handled and flushed and {@code gsi}'s gate
+     * is open, counts the assertion and writes its eventfd on the calling thread.
+     *
+     * <p>Never waits: a producer that cannot take the role, or finds work for the dispatcher
+     * thread under it, returns false and publishes as in {@link DispatchMode#DEDICATED} mode.
+     * Runs the sink, and on a failed write the error handler, on the calling thread; at most
+     * once every 10 ms with a counters file, one positional write of it as well.
+     *
+     * @param gsi the asserted GSI (in range, not an IOAPIC pin)
+     * @return true if the assertion was delivered (or found undeliverable and reported) here
+     */
+    public boolean tryInline(int gsi) {
+        if (!inlineMode || role.lv() != ROLE_FREE || ring.getCursor() != sequence.get()) {
+            return false;
+        }
+        long start = System.nanoTime();
+        if (start - (long) INLINE_ALLOWED_AT.getOpaque(this) < 0 || !role.cas(ROLE_FREE, ROLE_HELD)) {
+            return false;
+        }
+        try {
+            // Under the role (acquired by the CAS, which the previous holder's release store
+            // happened-before): handledUpTo and flushedUpTo are the last holder's, exact.
+            if (state.lv() != STATE_RUNNING || ring.getCursor() != handledUpTo || handledUpTo != flushedUpTo
+                    || gate[gsi] != ControllerHub.OPEN || deferred.size() != 0 || carry.size() != 0
+                    || hub.routesUnapplied()) {
+                return false;
+            }
+            try {
+                counters.add(gsi, Counters.ASSERTED, 1);
+                counters.addGlobal(Counters.INLINE_DELIVERIES_OFFSET, 1);
+                deliver(gsi);
+                try {
+                    sink.endOfBatch();
+                } catch (Throwable t) {
+                    errorHandlerSafe(FabricErrorHandler.Kind.SINK_EXCEPTION, -1, 0, t);
+                }
+                counters.endOfBatch(false);
+            } catch (Throwable t) {
+                // Not from the sink (deliver guards it): a bug. Report it; the assertion was
+                // counted and perhaps written, so it is not lost: it has been handled here.
+                counters.addGlobal(Counters.DISPATCHER_ERRORS_OFFSET, 1);
+                errorHandlerSafe(FabricErrorHandler.Kind.DISPATCHER_ERROR, gsi, 0, t);
+            }
+            long end = System.nanoTime();
+            INLINE_ALLOWED_AT.setOpaque(this, end + INLINE_SPACING * Math.min(end - start, MAX_INLINE_COST_NANOS));
+            return true;
+        } finally {
+            role.so(ROLE_FREE); // release: the next holder sees everything this one wrote
+        }
+    }
+
+    /** @return true if this dispatcher lets producers deliver inline when idle */
+    public boolean inlineMode() {
+        return inlineMode;
     }
 
     private void errorHandlerSafe(FabricErrorHandler.Kind kind, int gsi, long detail, Throwable t) {
