@@ -28,6 +28,12 @@ class AllocationFreeTriggerTest {
                              .waitStrategy(wait).sink(sink).build()) {
                     storm(fabric, 200_000, 64);
                     fabric.sync();
+                    try (InterruptFabric inline = InterruptFabric.builder().gsiCount(64).ringSize(ring)
+                            .waitStrategy(wait).sink(sink).dispatchMode(DispatchMode.INLINE_WHEN_IDLE).build()) {
+                        spaced(inline, 2_000, 64);
+                        storm(inline, 200_000, 64);
+                        inline.sync();
+                    }
                     if (wait == DispatcherWait.PARKING) {
                         // Let the dispatcher park once, then wake it: the park/unpark paths run too.
                         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -64,6 +70,43 @@ class AllocationFreeTriggerTest {
             }, me, dispatcher);
             for (int g = 0; g < gsis; g++) {
                 sink.eventFd(g).read();
+            }
+        }
+    }
+
+    /**
+     * Inline mode: assertions spaced so that most find the fabric idle and are written on this
+     * thread under the dispatcher role, mixed with a storm that the dispatcher takes over.
+     */
+    @ParameterizedTest(name = "inline, {0}")
+    @CsvSource({"BUSY_SPIN", "PARKING"})
+    void inlineDeliveriesAllocateNothing(DispatcherWait wait) {
+        SteadyStateAllocation.meter();
+        int gsis = 64;
+        try (EventFdSink sink = EventFdSink.create(gsis);
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(gsis).waitStrategy(wait).sink(sink)
+                     .dispatchMode(DispatchMode.INLINE_WHEN_IDLE).build()) {
+            long me = Thread.currentThread().getId();
+            long dispatcher = fabric.dispatcherThread().getId();
+            long inlineBefore = fabric.counters().inlineDeliveries();
+            SteadyStateAllocation.assertAllocatesNothing("inline trigger() / the dispatcher", () -> {
+                spaced(fabric, 2_000, gsis);
+                storm(fabric, 100_000, gsis);
+                fabric.sync();
+            }, me, dispatcher);
+            assertTrue(fabric.counters().inlineDeliveries() - inlineBefore > 0, "the inline path ran");
+            for (int g = 0; g < gsis; g++) {
+                sink.eventFd(g).read();
+            }
+        }
+    }
+
+    private static void spaced(InterruptFabric fabric, int n, int gsis) {
+        for (int i = 0; i < n; i++) {
+            fabric.trigger(i & (gsis - 1));
+            long until = System.nanoTime() + 20_000L;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
             }
         }
     }

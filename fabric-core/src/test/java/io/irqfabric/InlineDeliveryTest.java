@@ -204,6 +204,9 @@ class InlineDeliveryTest {
             InterruptFabric failing = InterruptFabric.builder().gsiCount(GSIS).sink(fds)
                     .dispatchMode(DispatchMode.INLINE_WHEN_IDLE).errorHandler((k, g, d, t) -> { }).build();
             failing.injectDispatcherFault(new IllegalStateException("injected"), Integer.MAX_VALUE);
+            // A request wakes the dispatcher into the fault (an inline trigger would not wake it);
+            // it is refused once the loop has failed.
+            assertThrows(FabricFailedException.class, failing::sync);
             await("the fabric fails", failing::isFailed);
             quietFor(1_000_000L);
             assertThrows(FabricFailedException.class, () -> failing.trigger(4));
