@@ -1,7 +1,7 @@
 package io.irqfabric;
 
 /**
- * How the dispatcher thread waits for work when the ring is empty. On these 2-core machines
+ * How the dispatcher thread waits for work when the ring is empty. On a 2-core host
  * the choice is a trade between a burnt core and wake-up latency: waking a thread parked on
  * the other CPU costs the waker ~10 us and arrives ~27 us later.
  */
