@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An assertion is delivered or refused, never accepted and lost: embedder code that throws from
  * every method it has, a dispatcher that fails, interrupts, and a close that cannot wait forever.
- * Every loss check reads the real eventfds back.
+ * Every loss check reads the real eventfds back. Tests that wake the dispatcher thread with a
+ * trigger, or hold it in the sink, name {@link DispatchMode#DEDICATED}: in inline mode an
+ * assertion into an idle fabric is delivered on the asserting thread and wakes nobody.
  */
 class NoSilentLossTest {
 
@@ -157,7 +159,7 @@ class NoSilentLossTest {
         CapturingErrorHandler errors = new CapturingErrorHandler();
         OutOfMemoryError injected = new OutOfMemoryError("injected");
         try (EventFdSink fds = EventFdSink.create(8)) {
-            InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).ringSize(8).sink(fds).errorHandler(errors).build();
+            InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(8).ringSize(8).sink(fds).errorHandler(errors).build();
             fabric.trigger(1);
             fabric.sync();
             assertEquals(1, fds.eventFd(1).read());
@@ -188,7 +190,7 @@ class NoSilentLossTest {
     void aDispatcherErrorThatStopsIsRecoveredFromAndLosesNothing() {
         CapturingErrorHandler errors = new CapturingErrorHandler();
         try (EventFdSink fds = EventFdSink.create(8);
-             InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).ringSize(8).sink(fds).errorHandler(errors).build()) {
+             InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(8).ringSize(8).sink(fds).errorHandler(errors).build()) {
             IllegalStateException bug = new IllegalStateException("transient");
             fabric.injectDispatcherFault(bug, 50); // fewer than the limit in a row
             fabric.trigger(0); // wakes the parked dispatcher into the fault
@@ -333,7 +335,7 @@ class NoSilentLossTest {
                     return 8;
                 }
             };
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).sink(restoring).errorHandler(errors).build()) {
+            try (InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(8).sink(restoring).errorHandler(errors).build()) {
                 fabric.trigger(7);
                 fabric.sync();
                 fabric.trigger(3);
@@ -365,7 +367,7 @@ class NoSilentLossTest {
     void closeWithABoundReturnsWhenTheSinkBlocksAndSaysWhatIsLeft() throws Exception {
         try (EventFdSink fds = EventFdSink.create(8)) {
             StallingSink stalling = new StallingSink(fds, 3);
-            InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).ringSize(64).sink(new InterruptSink() {
+            InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(8).ringSize(64).sink(new InterruptSink() {
                 @Override
                 public int deliver(int gsi) {
                     return stalling.deliver(gsi);

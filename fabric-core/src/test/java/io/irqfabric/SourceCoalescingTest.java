@@ -18,7 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Coalescing at the source and the flush order, each made deterministic with a sink that holds
- * the dispatcher. Deliveries are read back from real eventfds.
+ * the dispatcher. Deliveries are read back from real eventfds. The tests that hold the
+ * dispatcher thread in the sink from the asserting thread name {@link DispatchMode#DEDICATED}:
+ * in inline mode an idle fabric's first assertion would be delivered, and held, on the
+ * asserting thread itself.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SourceCoalescingTest {
@@ -27,7 +30,7 @@ class SourceCoalescingTest {
     void aStormOnAFewGsisNeverFillsTheRing() throws Exception {
         try (EventFdSink fds = EventFdSink.create(16)) {
             StallingSink stall = new StallingSink(fds, 15);
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(16).ringSize(16).sink(capacity(stall, 16)).build()) {
+            try (InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(16).ringSize(16).sink(capacity(stall, 16)).build()) {
                 fabric.trigger(15);
                 assertTrue(stall.awaitStalled());
                 for (int i = 0; i < 100_000; i++) {
@@ -61,7 +64,7 @@ class SourceCoalescingTest {
         CapturingErrorHandler errors = new CapturingErrorHandler();
         try (EventFdSink fds = EventFdSink.create(64)) {
             StallingSink stall = new StallingSink(fds, 0);
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(64).ringSize(64).sink(capacity(stall, 64))
+            try (InterruptFabric fabric = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(64).ringSize(64).sink(capacity(stall, 64))
                     .errorHandler(errors).build()) {
                 MsixTable t = fabric.createMsixTable(32, 2);
                 t.writeMessageControl(MsixTable.CONTROL_ENABLE);
