@@ -1,5 +1,6 @@
 package io.irqfabric.ioapic;
 
+import io.irqfabric.DispatchMode;
 import io.irqfabric.InterruptSourceType;
 import io.irqfabric.FabricClosedException;
 import io.irqfabric.FabricErrorHandler;
@@ -471,7 +472,7 @@ class IoapicTest {
         f.close();
         int blocker = 100;
         StallingSink[] stall = new StallingSink[1];
-        f = ControllerFixture.custom(b -> b.ioapic(true).ringSize(8), sink -> stall[0] = new StallingSink(sink, blocker));
+        f = ControllerFixture.custom(b -> b.ioapic(true).ringSize(8).dispatchMode(DispatchMode.DEDICATED), sink -> stall[0] = new StallingSink(sink, blocker));
         io = f.fabric.ioapic();
         writeEntry(io, EDGE_PIN, edge(VEC_EDGE, false));
         writeEntry(io, LEVEL_PIN, level(VEC_LEVEL, false));

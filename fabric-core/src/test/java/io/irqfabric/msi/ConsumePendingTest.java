@@ -1,5 +1,6 @@
 package io.irqfabric.msi;
 
+import io.irqfabric.DispatchMode;
 import io.irqfabric.UnknownGsiException;
 import io.irqfabric.testing.ControllerFixture;
 import io.irqfabric.testing.StallingSink;
@@ -59,7 +60,7 @@ class ConsumePendingTest {
     void aTriggerNotYetDeliveredIsWithdrawnFromItsBatch() throws Exception {
         // The dispatcher is held inside a delivery of GSI 10, so the trigger and the consume
         // published meanwhile are handled in one batch: the consume takes the trigger out of it.
-        try (ControllerFixture f = ControllerFixture.custom(b -> { }, sink -> new StallingSink(sink, 10))) {
+        try (ControllerFixture f = ControllerFixture.custom(b -> b.dispatchMode(DispatchMode.DEDICATED), sink -> new StallingSink(sink, 10))) {
             StallingSink stall = (StallingSink) f.fabric.sink();
             MsiCapability msi = f.fabric.createMsi(BASE, 1);
             msi.configWrite(4, 4, ADDRESS);

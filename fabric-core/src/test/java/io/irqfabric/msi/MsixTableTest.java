@@ -1,5 +1,6 @@
 package io.irqfabric.msi;
 
+import io.irqfabric.DispatchMode;
 import io.irqfabric.FabricConfigException;
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.UnknownGsiException;
@@ -231,7 +232,7 @@ class MsixTableTest {
     void overflowRecordsOfAMaskedVectorBecomePendingBits() throws Exception {
         f.close();
         StallingSink[] stall = new StallingSink[1];
-        f = ControllerFixture.custom(b -> b.ringSize(4), sink -> stall[0] = new StallingSink(sink, 0));
+        f = ControllerFixture.custom(b -> b.ringSize(4).dispatchMode(DispatchMode.DEDICATED), sink -> stall[0] = new StallingSink(sink, 0));
         t = f.fabric.createMsixTable(BASE, VECTORS);
         t.writeMessageControl(CONTROL_ENABLE); // vector 9 stays masked
         f.fabric.sync();
