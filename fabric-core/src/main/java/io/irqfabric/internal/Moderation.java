@@ -261,7 +261,7 @@ public final class Moderation {
      *
      * @param gsi   the GSI
      * @param now   the clock, read once for the flush (meaningful only while {@link #active()})
-     * @param final true in the final flush of close(): everything is written
+     * @param finalFlush true in the final flush of close(): everything is written
      * @return the number of writes, 0 if held
      */
     int writes(int gsi, long now, boolean finalFlush) {
