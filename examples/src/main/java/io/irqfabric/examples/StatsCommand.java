@@ -32,7 +32,9 @@ import java.util.concurrent.locks.LockSupport;
  * and run {@code ./irqfabric stats /dev/shm/irq.stat} in another terminal.
  *
  * <p>Each refresh shows a header (the writer's pid and whether it still runs, the fabric's state,
- * start time and the age of its dispatcher's heartbeat, the fabric-wide counters), then one row per GSI with a non-zero counter (all GSIs with
+ * start time and the age of its dispatcher's heartbeat, the fabric-wide counters), then one row per GSI with a non-zero counter
+ * (the traffic counters, then the moderation ones: held, merged by a rate cap, the adaptive window,
+ * level-storm guard trips) (all GSIs with
  * {@code --all}, chosen ones with {@code --gsi}) and a total row. On a terminal each refresh
  * clears the screen; piped, refreshes follow each other. {@code --json} prints one JSON object
  * per refresh on one line, for scripts.
@@ -87,19 +89,29 @@ public final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    /** The counters of one GSI (or the total) at one refresh. */
-    record Row(long asserted, long delivered, long coalesced, long overflowed, long masked, long errors) {
+    /**
+     * The counters of one GSI (or the total) at one refresh. The moderation columns: {@code held}
+     * (assertions its policy holds now), {@code capMerged} (merged by a rate cap into a later
+     * delivery), {@code adaptiveWindowNs} (the adaptive policy's window now; the total shows the
+     * largest), {@code stormTrips} (level-line storm guard trips).
+     */
+    record Row(long asserted, long delivered, long coalesced, long overflowed, long masked, long errors,
+               long held, long capMerged, long adaptiveWindowNs, long stormTrips) {
+        static final Row ZERO = new Row(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
         static Row of(CountersFile f, int g) {
-            return new Row(f.asserted(g), f.delivered(g), f.coalesced(g), f.overflowed(g), f.masked(g), f.errors(g));
+            return new Row(f.asserted(g), f.delivered(g), f.coalesced(g), f.overflowed(g), f.masked(g), f.errors(g),
+                    f.held(g), f.capMerged(g), f.adaptiveWindowNanos(g), f.stormGuardTrips(g));
         }
 
         Row plus(Row o) {
             return new Row(asserted + o.asserted, delivered + o.delivered, coalesced + o.coalesced,
-                    overflowed + o.overflowed, masked + o.masked, errors + o.errors);
+                    overflowed + o.overflowed, masked + o.masked, errors + o.errors, held + o.held,
+                    capMerged + o.capMerged, Math.max(adaptiveWindowNs, o.adaptiveWindowNs), stormTrips + o.stormTrips);
         }
 
         boolean isZero() {
-            return asserted == 0 && delivered == 0 && coalesced == 0 && overflowed == 0 && masked == 0 && errors == 0;
+            return equals(ZERO);
         }
     }
 
@@ -138,7 +150,7 @@ public final class StatsCommand implements Callable<Integer> {
             lastT = now;
             Writer writer = Writer.of(stats);
             Map<Integer, Row> rows = new LinkedHashMap<>();
-            Row total = new Row(0, 0, 0, 0, 0, 0);
+            Row total = Row.ZERO;
             int active = 0;
             for (int g = selected.nextSetBit(0); g >= 0; g = selected.nextSetBit(g + 1)) {
                 Row r = Row.of(stats, g);
@@ -221,9 +233,9 @@ public final class StatsCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%d GSIs with traffic, %d selected, %d in the file (0..%d)%s; every %d ms%n",
                 active, selected.cardinality(), fileGsis, fileGsis - 1, all ? "" : "; GSIs without traffic hidden (--all shows them)",
                 intervalMillis);
-        String head = "%6s %16s %16s %16s %12s %12s %10s %14s %14s%n";
+        String head = "%6s %16s %16s %16s %12s %12s %10s %14s %14s %8s %12s %10s %6s%n";
         out.printf(Locale.ROOT, head, "gsi", "asserted", "delivered", "coalesced", "overflowed", "masked", "errors",
-                "asserted/s", "delivered/s");
+                "asserted/s", "delivered/s", "held", "cap merged", "window us", "storms");
         for (Map.Entry<Integer, Row> e : rows.entrySet()) {
             printRow(out, String.valueOf(e.getKey()), e.getValue(), last[e.getKey()], dt);
         }
@@ -232,10 +244,11 @@ public final class StatsCommand implements Callable<Integer> {
     }
 
     private static void printRow(PrintWriter out, String name, Row r, Row before, double dt) {
-        out.printf(Locale.ROOT, "%6s %,16d %,16d %,16d %,12d %,12d %,10d %14s %14s%n", name, r.asserted(), r.delivered(),
-                r.coalesced(), r.overflowed(), r.masked(), r.errors(),
+        out.printf(Locale.ROOT, "%6s %,16d %,16d %,16d %,12d %,12d %,10d %14s %14s %,8d %,12d %10s %,6d%n", name, r.asserted(),
+                r.delivered(), r.coalesced(), r.overflowed(), r.masked(), r.errors(),
                 before == null ? "-" : String.format(Locale.ROOT, "%,.0f", (r.asserted() - before.asserted()) / dt),
-                before == null ? "-" : String.format(Locale.ROOT, "%,.0f", (r.delivered() - before.delivered()) / dt));
+                before == null ? "-" : String.format(Locale.ROOT, "%,.0f", (r.delivered() - before.delivered()) / dt),
+                r.held(), r.capMerged(), String.format(Locale.ROOT, "%.1f", r.adaptiveWindowNs() / 1e3), r.stormTrips());
     }
 
     private static String age(long millis) {
@@ -283,6 +296,10 @@ public final class StatsCommand implements Callable<Integer> {
         m.put("overflowed", r.overflowed());
         m.put("masked", r.masked());
         m.put("errors", r.errors());
+        m.put("held", r.held());
+        m.put("cap_merged", r.capMerged());
+        m.put("adaptive_window_ns", r.adaptiveWindowNs());
+        m.put("storm_guard_trips", r.stormTrips());
         m.put("asserted_per_s", before == null ? null : Math.round((r.asserted() - before.asserted()) / dt));
         m.put("delivered_per_s", before == null ? null : Math.round((r.delivered() - before.delivered()) / dt));
         return m;

@@ -35,6 +35,8 @@
  *   EOI            target = vector
  *   RTC_PULSE      reply = 1 if the RTC tick was coalesced
  *   REJECTED       target = GSI, a = requester ID dropped by a producer-side bus-range check
+ *   MODERATE       target = GSI, a = policy kind (bits 63..56) and delay ns, b = max (63..32)
+ *                  and rate per second: a moderation policy change (internal.Moderation)
  *   --- requests that carry an object (type >= FIRST_SNAPSHOT_TYPE = 40), handled by the SnapshotEngine;
  *       a = the mailbox ticket of the object, reply = the caller's ReplySlot ---
  *   SNAPSHOT       the cut: capture every piece of interrupt state

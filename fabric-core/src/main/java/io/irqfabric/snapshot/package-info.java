@@ -75,7 +75,9 @@
  * overflow-log records were not yet applied, and interrupts a
  * {@link io.irqfabric.snapshot.HeldInterruptSource} holds (the KVM backend's eventfd counts
  * behind a deassigned irqfd). Pending bits of masked vectors are in their controller's section.
- * There is no moderation state to capture: the fabric's only coalescing policy is the batch,
- * which holds nothing across batches.
+ * Deliveries a moderation policy holds (a window, a rate cap) and IOAPIC lines whose
+ * re-injection the level-storm guard delays are owed too. The policies themselves are not
+ * captured (the format is unchanged): a restored fabric starts with the batch policy on every GSI
+ * and the VMM sets its policies again.
  */
 package io.irqfabric.snapshot;
