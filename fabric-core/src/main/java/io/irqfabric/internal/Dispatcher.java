@@ -637,8 +637,8 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             // happened-before): handledUpTo and flushedUpTo are the last holder's, exact.
             if (state.lv() != STATE_RUNNING || ring.getCursor() != handledUpTo || handledUpTo != flushedUpTo
                     || gate[gsi] != ControllerHub.OPEN || deferred.size() != 0 || carry.size() != 0
-                    || hub.routesUnapplied()) {
-                return false;
+                    || hub.routesUnapplied() || !moderation.immediate(gsi)) {
+                return false; // the dispatcher thread's work, or a policy that holds (window, cap, adaptive)
             }
             try {
                 counters.add(gsi, Counters.ASSERTED, 1);

@@ -1,6 +1,7 @@
 package io.irqfabric.snapshot;
 
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.DispatchMode;
 import io.irqfabric.InterruptSink;
 import io.irqfabric.eventfd.EventFdSink;
 import org.junit.jupiter.api.Test;
@@ -68,7 +69,7 @@ class SnapshotCutTest {
     void anAssertionInTheBarriersBatchIsCapturedAsOwed() throws Exception {
         BlockingSink sink = new BlockingSink();
         AtomicReference<byte[]> snap = new AtomicReference<>();
-        try (InterruptFabric a = InterruptFabric.builder().gsiCount(GSIS).ringSize(64).sink(sink).build()) {
+        try (InterruptFabric a = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(GSIS).ringSize(64).sink(sink).build()) {
             a.trigger(BLOCKER);
             sink.entered.await();
             a.trigger(10);                               // before the cut, in the barrier's batch
@@ -91,7 +92,7 @@ class SnapshotCutTest {
     void anOverflowRecordNotYetDrainedAtTheCutIsCapturedAsOwed() throws Exception {
         BlockingSink sink = new BlockingSink();
         AtomicReference<byte[]> snap = new AtomicReference<>();
-        try (InterruptFabric a = InterruptFabric.builder().gsiCount(GSIS).ringSize(2).sink(sink).build()) {
+        try (InterruptFabric a = InterruptFabric.builder().dispatchMode(DispatchMode.DEDICATED).gsiCount(GSIS).ringSize(2).sink(sink).build()) {
             a.trigger(BLOCKER);
             sink.entered.await();                        // the batch released its slot, drained, and is flushing
             Thread s = snapshotInBackground(a, snap);    // slot 1: the barrier
