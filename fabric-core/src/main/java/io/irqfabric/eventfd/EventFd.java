@@ -20,6 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * object and must be called from one thread at a time. {@link #close()} is idempotent; after
  * it, {@link #signal()} reports {@link #SIGNAL_FAILED} with {@code EBADF} and never touches a
  * recycled descriptor number.
+ *
+ * <p>System calls: on JDK 22 and newer, {@code eventfd}, {@code write} and {@code read} go
+ * through {@code java.lang.foreign} downcalls (classes in {@code META-INF/versions/22} of the
+ * multi-release jar); on JDK 17 to 21 through JNA direct mapping. {@link #ioPath()} says which;
+ * the system property {@code irqfabric.eventfd.io} ({@code jna}, {@code ffm} or {@code auto},
+ * the default) forces one. Either needs native access granted on JDK 24+
+ * ({@code --enable-native-access=ALL-UNNAMED} on the class path). {@link #await}, {@link #close}
+ * and {@link EventFdSet} use JNA on every JDK.
  */
 public final class EventFd implements AutoCloseable {
     /** {@link #signal()} result: the counter was incremented. */
@@ -29,23 +37,28 @@ public final class EventFd implements AutoCloseable {
     /** {@link #signal()} result: the write failed; {@link #lastErrno()} says why. */
     public static final int SIGNAL_FAILED = 2;
 
-    /** The 8-byte value 1 that every signal writes; shared, written once, never changed. */
-    private static final Memory ONE = new Memory(8);
-
-    static {
-        ONE.setLong(0, 1L);
-    }
-
     private static final int CLOSED = -1;
 
     /** The descriptor, or {@link #CLOSED}; atomically swapped so close() runs exactly once. */
     private final AtomicInteger fd;
-    private final Memory readBuffer = new Memory(8);
+    private final EventFdIo io;
+    private final EventFdIo.ReadBuffer readBuffer;
     private final Memory pollBuffer = new Memory(8);
     private volatile int lastErrno;
 
-    private EventFd(int fd) {
+    private EventFd(int fd, EventFdIo io) {
         this.fd = new AtomicInteger(fd);
+        this.io = io;
+        this.readBuffer = io.newReadBuffer();
+    }
+
+    /**
+     * Which native call path eventfds use in this JVM, decided once when the class is loaded.
+     *
+     * @return {@code "ffm"} ({@code java.lang.foreign}, JDK 22+) or {@code "jna"}
+     */
+    public static String ioPath() {
+        return EventFdIos.SELECTED.name();
     }
 
     /**
@@ -55,13 +68,22 @@ public final class EventFd implements AutoCloseable {
      * @throws NativeCallException if eventfd(2) fails (for example EMFILE)
      */
     public static EventFd create() {
-        // SAFETY: eventfd takes two ints and returns a new descriptor or -1; no memory is passed.
-        int fd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        return create(EventFdIos.SELECTED);
+    }
+
+    /** {@link #create()} through a given path (the tests run both). */
+    static EventFd create(EventFdIo io) {
+        int fd = io.create();
         if (fd < 0) {
-            int errno = Native.getLastError();
+            int errno = -fd;
             throw new NativeCallException("eventfd", errno, LibC.describe(errno));
         }
-        return new EventFd(fd);
+        return new EventFd(fd, io);
+    }
+
+    /** @return the path this eventfd's calls take */
+    EventFdIo io() {
+        return io;
     }
 
     /** @return the descriptor number, or -1 once closed */
@@ -86,17 +108,15 @@ public final class EventFd implements AutoCloseable {
             return SIGNAL_FAILED;
         }
         long n;
-        int errno;
         do {
-            // SAFETY: ONE is an 8-byte native block that lives as long as this class and is never
-            // written after class init; write(2) reads exactly 8 bytes from it. f was open when
-            // read above; a concurrent close() can make the call fail with EBADF, which is handled.
-            n = LibC.write(f, ONE, 8);
-            errno = n < 0 ? Native.getLastError() : 0;
-        } while (n < 0 && errno == LibC.EINTR);
+            // f was open when read above; a concurrent close() can make the call fail with
+            // EBADF, which is handled.
+            n = io.writeOne(f);
+        } while (n == -LibC.EINTR);
         if (n == 8) {
             return SIGNAL_OK;
         }
+        int errno = n < 0 ? (int) -n : 0;
         if (errno == LibC.EAGAIN) {
             return SIGNAL_ALREADY_PENDING;
         }
@@ -121,13 +141,11 @@ public final class EventFd implements AutoCloseable {
             throw new NativeCallException("read(eventfd)", LibC.EBADF, "eventfd is closed");
         }
         while (true) {
-            // SAFETY: readBuffer is an 8-byte block owned by this object and alive for the call;
-            // read(2) on an eventfd writes exactly 8 bytes.
-            long n = LibC.read(f, readBuffer, 8);
+            long n = readBuffer.read(f);
             if (n == 8) {
-                return readBuffer.getLong(0);
+                return readBuffer.value();
             }
-            int errno = Native.getLastError();
+            int errno = n < 0 ? (int) -n : LibC.EINVAL;
             if (errno == LibC.EAGAIN) {
                 return 0;
             }

@@ -4,7 +4,8 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
 /**
- * The handful of libc calls the eventfd sink needs, bound with JNA <em>direct mapping</em>
+ * The handful of libc calls the eventfd sink needs (on JDK 22+ the eventfd create, write and read
+ * go through {@code java.lang.foreign} instead: {@link EventFdIos}), bound with JNA <em>direct mapping</em>
  * ({@link Native#register(Class, String)}): the call goes straight through a JNI stub with no
  * reflection, no argument boxing and no allocation, which keeps it fit for the dispatcher's
  * hot path (~270-300 ns per eventfd write measured on these machines, against 700-1400 ns for

@@ -1,8 +1,8 @@
 package io.irqfabric.bench.jmh;
 
-import io.irqfabric.DispatcherWait;
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.bench.path.TriggerPaths;
 import io.irqfabric.kvm.Kvm;
 import io.irqfabric.kvm.KvmGuestVm;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -46,12 +46,13 @@ public class EndToEndBenchmark {
     private static final long HANDLER_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
-     * {@code fabric_spin} (the figure compared with the C floor) or {@code fabric_park}: on two
-     * cores a spinning dispatcher, the spinning benchmark thread and the vCPU thread compete
-     * for the CPUs, so the parking dispatcher (still in its yield phase after the 50 us gap)
-     * is measured too.
+     * A fabric configuration ({@link TriggerPaths#FABRICS}): {@code fabric_spin},
+     * {@code fabric_park} or {@code fabric_inline}. On two cores a spinning dispatcher, the
+     * spinning benchmark thread and the vCPU thread compete for the CPUs, so the parking
+     * dispatcher (still in its yield phase after the 50 us gap) is measured too, and the inline
+     * mode, where the asserting thread writes the irqfd itself when the fabric is idle.
      */
-    @Param({"fabric_spin", "fabric_park"})
+    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.FABRIC_INLINE})
     public String path;
 
     private KvmGuestVm guest;
@@ -68,7 +69,7 @@ public class EndToEndBenchmark {
         }
         guest = KvmGuestVm.builder().gsiCount(64).boot();
         fabric = InterruptFabric.builder().gsiCount(64).sink(guest.sink())
-                .waitStrategy(path.equals("fabric_park") ? DispatcherWait.PARKING : DispatcherWait.BUSY_SPIN).build();
+                .waitStrategy(TriggerPaths.waitOf(path)).dispatchMode(TriggerPaths.modeOf(path)).build();
         guest.routeMsi(GSI, VECTOR);
         handledAtStart = guest.handled(VECTOR);
     }

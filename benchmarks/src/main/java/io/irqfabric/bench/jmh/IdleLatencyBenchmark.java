@@ -27,9 +27,11 @@ import java.util.concurrent.TimeUnit;
  * <p>"Idle": before every invocation, outside the timed region ({@code Level.Invocation}
  * setup), every path gets the same quiet gap of {@value #IDLE_GAP_NANOS} ns (longer than the
  * fabric's 100 us spin-then-yield phase), and a path whose dispatcher sleeps when idle
- * ({@code fabric_park}, {@code abq}) is then also waited on until its dispatcher thread is
- * parked (WAITING). So {@code fabric_park} and {@code abq} figures are wake-from-park
- * latencies; {@code fabric_spin} and {@code agrona} dispatchers spin and are awake.
+ * ({@code fabric_park}, {@code fabric_inline}, {@code abq}) is then also waited on until its
+ * dispatcher thread is parked (WAITING). So {@code fabric_park} and {@code abq} figures are
+ * wake-from-park latencies; {@code fabric_inline}'s assertion finds the fabric idle and is
+ * written by the asserting thread itself (no wake-up); {@code fabric_spin} and {@code agrona}
+ * dispatchers spin and are awake.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -42,7 +44,7 @@ public class IdleLatencyBenchmark {
     private static final long PARK_DEADLINE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     /** The path under test. */
-    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
+    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.FABRIC_INLINE, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
     public String path;
 
     /**

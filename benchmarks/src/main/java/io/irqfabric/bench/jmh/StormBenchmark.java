@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class StormBenchmark {
     /** The path under test. */
-    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
+    @Param({TriggerPaths.FABRIC_SPIN, TriggerPaths.FABRIC_PARK, TriggerPaths.FABRIC_INLINE, TriggerPaths.DIRECT, TriggerPaths.ABQ, TriggerPaths.AGRONA})
     public String path;
 
     /** GSIs asserted round-robin (a power of two): a handful of virtio queues. */

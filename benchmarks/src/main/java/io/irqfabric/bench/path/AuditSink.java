@@ -17,7 +17,9 @@ import java.util.function.IntToLongFunction;
  *       assertions the producers made: the last write of every GSI came after its last
  *       assertion was seen (the coverage invariant).</li>
  * </ul>
- * Dispatcher thread only (except the counters' readers); allocation-free.
+ * One delivering thread at a time (except the counters' readers): the dispatcher, or, for a
+ * fabric in {@code INLINE_WHEN_IDLE} mode, a producer holding the dispatcher role for one
+ * delivery (the fabric hands the role over with a happens-before edge); allocation-free.
  *
  * <p>For the fabric, "assertions taken in" is {@code FabricCounters.asserted}: ring
  * assertions the dispatcher consumed plus overflow records it drained, exact at the moment of

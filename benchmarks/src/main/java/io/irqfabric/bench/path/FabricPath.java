@@ -10,7 +10,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * The system under test: {@link InterruptFabric} (Disruptor ring, single-writer dispatcher,
- * per-batch coalescing) delivering to an {@link EventFdSink} through the {@link AuditSink}.
+ * per-batch coalescing) delivering to an {@link EventFdSink} through the {@link AuditSink}. In
+ * {@code INLINE_WHEN_IDLE} mode a producer that finds the fabric idle delivers through the same
+ * sink itself, holding the dispatcher role for that delivery.
  */
 final class FabricPath implements TriggerPath {
     private final String name;
@@ -18,17 +20,20 @@ final class FabricPath implements TriggerPath {
     private final AuditSink audit;
     private final FabricCounters counters;
 
-    FabricPath(String name, int gsiCount, DispatcherWait wait, int ringSize) {
-        this(name, gsiCount, wait, ringSize, UnaryOperator.identity());
-    }
-
-    FabricPath(String name, int gsiCount, DispatcherWait wait, int ringSize, UnaryOperator<InterruptSink> decorate) {
+    /**
+     * @param name     a fabric configuration ({@link TriggerPaths#FABRICS}): sets the wait strategy and dispatch mode
+     * @param gsiCount GSIs
+     * @param ringSize ring slots
+     * @param decorate wraps the auditing sink
+     */
+    FabricPath(String name, int gsiCount, int ringSize, UnaryOperator<InterruptSink> decorate) {
         this.name = name;
         this.audit = new AuditSink(EventFdSink.create(gsiCount));
         this.fabric = InterruptFabric.builder()
                 .gsiCount(gsiCount)
                 .ringSize(ringSize)
-                .waitStrategy(wait)
+                .waitStrategy(TriggerPaths.waitOf(name))
+                .dispatchMode(TriggerPaths.modeOf(name))
                 .sink(decorate.apply(audit))
                 .threadFactory(r -> {
                     Thread t = new Thread(r, "fabric-dispatcher-" + name);

@@ -1,7 +1,8 @@
 package io.irqfabric.bench.path;
 
+import io.irqfabric.DispatchMode;
 import io.irqfabric.DispatcherWait;
-
+import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSink;
 
 import java.util.List;
@@ -16,6 +17,12 @@ public final class TriggerPaths {
     public static final String FABRIC_SPIN = "fabric_spin";
     /** The fabric with its default parking dispatcher ({@link DispatcherWait#PARKING}). */
     public static final String FABRIC_PARK = "fabric_park";
+    /**
+     * The fabric with a parking dispatcher in {@link DispatchMode#INLINE_WHEN_IDLE}: an assertion
+     * that finds the fabric idle is written by its own thread; otherwise it goes through the
+     * ring. Parking is its natural partner: the dispatcher may sleep while producers deliver.
+     */
+    public static final String FABRIC_INLINE = "fabric_inline";
     /** The producer writes the eventfd itself. */
     public static final String DIRECT = "direct";
     /** ArrayBlockingQueue to a blocking dispatcher. */
@@ -24,12 +31,69 @@ public final class TriggerPaths {
     public static final String AGRONA = "agrona";
 
     /** Every configuration name. */
-    public static final List<String> ALL = List.of(FABRIC_SPIN, FABRIC_PARK, DIRECT, ABQ, AGRONA);
+    public static final List<String> ALL = List.of(FABRIC_SPIN, FABRIC_PARK, FABRIC_INLINE, DIRECT, ABQ, AGRONA);
+    /** The fabric's configurations. */
+    public static final List<String> FABRICS = List.of(FABRIC_SPIN, FABRIC_PARK, FABRIC_INLINE);
 
     /** Ring / queue capacity shared by the fabric and the queue baselines (the fabric's default). */
     public static final int CAPACITY = 4096;
 
     private TriggerPaths() {
+    }
+
+    /**
+     * @param name a fabric configuration ({@link #FABRICS})
+     * @return its dispatcher's wait strategy
+     * @throws IllegalArgumentException for another name
+     */
+    public static DispatcherWait waitOf(String name) {
+        switch (name) {
+            case FABRIC_SPIN:
+                return DispatcherWait.BUSY_SPIN;
+            case FABRIC_PARK:
+            case FABRIC_INLINE:
+                return DispatcherWait.PARKING;
+            default:
+                throw new IllegalArgumentException("not a fabric configuration: '" + name + "'; known: " + FABRICS);
+        }
+    }
+
+    /**
+     * @param name a fabric configuration ({@link #FABRICS})
+     * @return who writes its eventfds
+     * @throws IllegalArgumentException for another name
+     */
+    public static DispatchMode modeOf(String name) {
+        waitOf(name);
+        return name.equals(FABRIC_INLINE) ? DispatchMode.INLINE_WHEN_IDLE : DispatchMode.DEDICATED;
+    }
+
+    /**
+     * @param wait a wait strategy
+     * @param mode a dispatch mode
+     * @return the fabric configuration with both, or null if this suite has none
+     */
+    public static String configOf(DispatcherWait wait, DispatchMode mode) {
+        for (String f : FABRICS) {
+            if (waitOf(f) == wait && modeOf(f) == mode) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The configuration {@code InterruptFabric.builder()} gives when nothing is set, read from a
+     * fabric built that way (over a sink that writes nothing), so the report follows the library
+     * when its defaults change.
+     *
+     * @return one of {@link #FABRICS}, or null if the default is none of them
+     */
+    public static String defaultConfig() {
+        InterruptSink none = gsi -> InterruptSink.DELIVERED;
+        try (InterruptFabric probe = InterruptFabric.builder().gsiCount(1).sink(none).build()) {
+            return configOf(probe.waitStrategy(), probe.dispatchMode());
+        }
     }
 
     /**
@@ -55,9 +119,9 @@ public final class TriggerPaths {
     public static TriggerPath open(String name, int gsiCount, UnaryOperator<InterruptSink> decorate) {
         switch (name) {
             case FABRIC_SPIN:
-                return new FabricPath(name, gsiCount, DispatcherWait.BUSY_SPIN, CAPACITY, decorate);
             case FABRIC_PARK:
-                return new FabricPath(name, gsiCount, DispatcherWait.PARKING, CAPACITY, decorate);
+            case FABRIC_INLINE:
+                return new FabricPath(name, gsiCount, CAPACITY, decorate);
             case DIRECT:
                 if (decorate != UnaryOperator.<InterruptSink>identity()) {
                     throw new IllegalArgumentException("direct has no dispatcher sink to decorate");

@@ -23,7 +23,9 @@ import org.HdrHistogram.Histogram;
  * machines of {@code perf-results/}). Percentiles come from an HdrHistogram per part (ns, 3
  * significant digits) over the second of two passes; the first is warm-up.
  *
- * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.irqfabric.bench.probe.IdleLatencyBreakdown [invocations]}
+ * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.irqfabric.bench.probe.IdleLatencyBreakdown [invocations]};
+ * add {@code -Dirqfabric.eventfd.io=jna} on JDK 22+ to see the write through JNA instead of
+ * {@code java.lang.foreign}.
  */
 public final class IdleLatencyBreakdown {
     private static final long GAP_NANOS = 200_000;
@@ -88,7 +90,8 @@ public final class IdleLatencyBreakdown {
                 }
             }
         }
-        System.out.printf("fabric_spin idle latency, %d invocations after a %d us spun gap (ns):%n", n, GAP_NANOS / 1000);
+        System.out.printf("fabric_spin idle latency, %d invocations after a %d us spun gap, eventfd calls through %s (ns):%n",
+                n, GAP_NANOS / 1000, io.irqfabric.eventfd.EventFd.ioPath());
         print("trigger()", trigger);
         print("pickup", pickup);
         print("write (dispatcher)", write);

@@ -118,6 +118,7 @@ final class Charts {
         List<String[]> series = new ArrayList<>();
         for (String p : Report.PATHS) {
             String how = p.equals(Report.FABRIC_PARK) || p.equals(Report.ABQ) ? " (dispatcher parks)"
+                    : p.equals(Report.FABRIC_INLINE) ? " (dispatcher parks, idle assertion written inline)"
                     : p.equals(Report.DIRECT) ? " (no dispatcher)" : " (dispatcher spins)";
             series.add(new String[]{"idle_latency_", p, p + how});
         }
@@ -129,8 +130,9 @@ final class Charts {
 
     private static boolean endToEnd(Report r, Path file) throws IOException {
         List<String[]> series = new ArrayList<>();
-        series.add(new String[]{"e2e_latency_", Report.FABRIC_SPIN, "fabric_spin -> guest handler"});
-        series.add(new String[]{"e2e_latency_", Report.FABRIC_PARK, "fabric_park -> guest handler"});
+        for (String f : Report.FABRICS) {
+            series.add(new String[]{"e2e_latency_", f, f + " -> guest handler"});
+        }
         series.add(new String[]{"e2e_latency_", Report.FLOOR, "C floor: irqfd write -> guest handler"});
         series.add(new String[]{"e2e_latency_", "floor_handoff", "C floor via a spinning C dispatcher"});
         return percentiles(r, "End to end: assertion -> guest interrupt handler has run (KVM)", series, file);

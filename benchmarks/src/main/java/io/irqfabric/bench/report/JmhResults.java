@@ -122,16 +122,32 @@ final class JmhResults {
     }
 
     /**
-     * @param method benchmark method simple name
-     * @param path   the {@code path} param
-     * @return the record, if present
+     * Like {@link #find(String, String)}, among the records whose {@code param} is {@code value}
+     * (a record without that param, from a run before it existed, counts as {@code absentMeans}).
+     *
+     * @param method      the benchmark method
+     * @param path        the {@code path} param
+     * @param param       another param's name
+     * @param value       its value
+     * @param absentMeans what a record without the param counts as
+     * @return the first match
      */
-    Optional<Record> find(String method, String path) {
+    Optional<Record> find(String method, String path, String param, String value, String absentMeans) {
         for (Record r : records) {
-            if (r.method().equals(method) && r.param("path").equals(path)) {
+            String v = r.param(param);
+            if (r.method().equals(method) && r.param("path").equals(path) && (v.isEmpty() ? absentMeans : v).equals(value)) {
                 return Optional.of(r);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * @param method benchmark method simple name
+     * @param path   the {@code path} param
+     * @return the first record, if present
+     */
+    Optional<Record> find(String method, String path) {
+        return find(method, path, "path", path, "");
     }
 }

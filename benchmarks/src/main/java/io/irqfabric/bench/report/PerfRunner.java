@@ -231,10 +231,12 @@ public final class PerfRunner implements Callable<Integer> {
                 }
             }
         }
-        if (jmh.find("writeBackToBack", Report.DIRECT).isEmpty()) {
-            missing.add("writeBackToBack/" + Report.DIRECT);
+        for (String io : List.of("auto", "jna")) {
+            if (jmh.find("writeBackToBack", Report.DIRECT, "eventfdIo", io, "auto").isEmpty()) {
+                missing.add("writeBackToBack/" + Report.DIRECT + "/" + io);
+            }
         }
-        for (String p : List.of(Report.FABRIC_SPIN, Report.FABRIC_PARK)) {
+        for (String p : Report.FABRICS) {
             if (withGuest && jmh.find("assertToGuestHandler", p).isEmpty()) {
                 missing.add("assertToGuestHandler/" + p);
             }

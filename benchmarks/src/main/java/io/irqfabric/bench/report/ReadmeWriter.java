@@ -26,6 +26,29 @@ final class ReadmeWriter {
     private ReadmeWriter() {
     }
 
+    private static String ioName(String io) {
+        return "ffm".equals(io) ? "`java.lang.foreign` (FFM downcalls, JDK 22+)" : "JNA direct mapping";
+    }
+
+    /** One line comparing the eventfd write through this JDK's own path with the same write forced onto JNA. */
+    static String eventFdWriteLine(Report r) {
+        double auto = r.value("idle_latency_p50", "direct_hot");
+        double jna = r.value("idle_latency_p50", "direct_hot_jna");
+        String io = r.info().eventFdIo();
+        if (Double.isNaN(auto) || Double.isNaN(jna)) {
+            return "JNA against FFM eventfd writes: not measured in this run (DirectWriteBenchmark, eventfdIo=auto and jna).";
+        }
+        if (!"ffm".equals(io)) {
+            return String.format(Locale.ROOT, "JNA against FFM eventfd writes: this JDK has no FFM path, so both runs of "
+                    + "DirectWriteBenchmark use JNA: p50 %s and %s (run-to-run noise of the same write). "
+                    + "The comparison is made on JDK 22+.", Report.ns(auto), Report.ns(jna));
+        }
+        return String.format(Locale.ROOT, "JNA against FFM eventfd writes (DirectWriteBenchmark, the producer's write(2) "
+                + "back to back): p50 FFM %s, JNA %s (FFM / JNA = %s; p99 FFM %s, JNA %s).", Report.ns(auto), Report.ns(jna),
+                Report.ratio(auto / jna), Report.ns(r.value("idle_latency_p99", "direct_hot")),
+                Report.ns(r.value("idle_latency_p99", "direct_hot_jna")));
+    }
+
     /**
      * @param r the report
      * @return the markdown
@@ -53,15 +76,21 @@ final class ReadmeWriter {
         b.append("## Configurations\n\n")
                 .append("| name | what it is | idle dispatcher |\n|---|---|---|\n")
                 .append("| `fabric_spin` | InterruptFabric (Disruptor ring, single-writer dispatcher, per-batch coalescing) -> EventFdSink | **spins** (`DispatcherWait.BUSY_SPIN`) |\n")
-                .append("| `fabric_park` | the same, library default | **parks** (`DispatcherWait.PARKING`: spin 20 us, yield to 100 us, park) |\n")
+                .append("| `fabric_park` | the same | **parks** (`DispatcherWait.PARKING`: spin 20 us, yield to 100 us, park) |\n")
+                .append("| `fabric_inline` | the same with `DispatchMode.INLINE_WHEN_IDLE`: an assertion that finds the fabric idle is written by the asserting thread itself, otherwise it goes through the ring | **parks** (`DispatcherWait.PARKING`) |\n")
                 .append("| `direct` | the producer writes the eventfd itself per assertion (Firecracker's model), JNA direct mapping | no dispatcher |\n")
                 .append("| `abq` | `ArrayBlockingQueue` -> dispatcher (`take` + `drainTo`), same per-batch coalescing | **blocks** in `take()` |\n")
                 .append("| `agrona` | Agrona `ManyToOneConcurrentArrayQueue` -> dispatcher (`drain`), same coalescing | **spins** (`BusySpinIdleStrategy`) |\n")
                 .append("| `floor` | `benchmarks/native/floor.c`, gcc -O2: the same paths in C, no Java | - |\n\n")
                 .append("All paths write real eventfds (one per GSI) through the same `EventFdSink`; the queue baselines and the\n")
                 .append("fabric deliver through the same auditing sink decorator. Idle latency: every invocation is preceded (untimed)\n")
-                .append("by a 200 us quiet gap (spun, so the producer stays hot), and for `fabric_park` and `abq` by waiting until the dispatcher thread is parked, so\n")
-                .append("their figures are wake-from-park latencies.\n\n");
+                .append("by a 200 us quiet gap (spun, so the producer stays hot), and for `fabric_park`, `fabric_inline` and `abq` by waiting until the dispatcher\n")
+                .append("thread is parked, so the `fabric_park` and `abq` figures are wake-from-park latencies, and `fabric_inline`'s assertion finds\n")
+                .append("the fabric idle and is written by the asserting thread.\n\n")
+                .append("The library's default (`InterruptFabric.builder()` with nothing set, read at run time): ")
+                .append(info.defaultConfig() == null ? "none of the configurations above" : "`" + info.defaultConfig() + "`")
+                .append(". Eventfd system calls in this JDK: ").append(ioName(info.eventFdIo())).append(".\n\n")
+                .append(eventFdWriteLine(r)).append("\n\n");
 
         Object prevDate = r.previousDate();
         b.append("## Targets\n\n| target | measured | value | target | result | ")
