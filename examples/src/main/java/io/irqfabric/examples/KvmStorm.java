@@ -73,7 +73,7 @@ final class KvmStorm {
             double s = r.seconds;
             r.deliveries = writes;
             r.guestHandled = handled;
-            System.out.println("result (policy " + r.policy + "):");
+            System.out.println("result: policy " + r.policy);
             System.out.printf(Locale.ROOT, "  assertions        %,15d   (%.2f M/s)%n", asserted, asserted / s / 1e6);
             System.out.printf(Locale.ROOT, "  irqfd writes      %,15d   (%.3f M/s)%n", writes, writes / s / 1e6);
             System.out.printf(Locale.ROOT, "  guest handled     %,15d   (%.1f k interrupts/s, counted by the guest in its memory)%n",

@@ -281,11 +281,12 @@ final class LoadReport {
         boolean anyD = false;
         boolean anyL = false;
         boolean anyQ = false;
+        List<String> policies = labels(results);
         for (int i = 0; i < results.size(); i++) {
             LoadRun.Result r = results.get(i);
-            anyD |= addSeries(deliveries, r.policy, r.series, LoadRun.Second::deliveries, i);
-            anyL |= addSeries(latency, r.policy, r.series, LoadRun.Second::p99Us, i);
-            anyQ |= addSeries(quietLatency, r.policy, r.series, LoadRun.Second::quietP99Us, i);
+            anyD |= addSeries(deliveries, policies.get(i), r.series, LoadRun.Second::deliveries, i);
+            anyL |= addSeries(latency, policies.get(i), r.series, LoadRun.Second::p99Us, i);
+            anyQ |= addSeries(quietLatency, policies.get(i), r.series, LoadRun.Second::quietP99Us, i);
         }
         if (anyD) {
             written.add(save(deliveries, dir.resolve("deliveries-over-time.png")));
@@ -296,7 +297,6 @@ final class LoadReport {
         if (anyQ) {
             written.add(save(quietLatency, dir.resolve("quiet-latency-over-time.png")));
         }
-        List<String> policies = results.stream().map(r -> r.policy).toList();
         CategoryChart rates = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Assertions, deliveries" + (hasGuest(results) ? ", guest interrupts" : "") + " per second, by policy")
                 .xAxisTitle("policy").yAxisTitle("per second (log)").build();
@@ -308,6 +308,7 @@ final class LoadReport {
         if (hasGuest(results)) {
             rates.addSeries("guest irq/s", policies, positive(results.stream().map(LoadRun.Result::guestPerSec).toList()));
         }
+        logFloor(rates);
         written.add(save(rates, dir.resolve("compare-rates.png")));
         CategoryChart lat = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Latency by policy: intended send -> delivery").xAxisTitle("policy").yAxisTitle("us (log)").build();
@@ -320,8 +321,36 @@ final class LoadReport {
         if (hasQuiet(results)) {
             lat.addSeries("quiet GSI p99", policies, positive(results.stream().map(r -> pUs(r.quiet, 99)).toList()));
         }
+        logFloor(lat);
         written.add(save(lat, dir.resolve("compare-latency.png")));
         return written;
+    }
+
+    /** @return the policies' names, a policy run twice numbered (a chart needs distinct names) */
+    private static List<String> labels(List<LoadRun.Result> results) {
+        List<String> out = new ArrayList<>();
+        for (LoadRun.Result r : results) {
+            String name = r.policy;
+            for (int k = 2; out.contains(name); k++) {
+                name = r.policy + " (" + k + ")";
+            }
+            out.add(name);
+        }
+        return out;
+    }
+
+    /** Bars on a log axis need a floor above 0: the decade below the smallest bar. */
+    private static void logFloor(CategoryChart c) {
+        double lo = Double.MAX_VALUE;
+        double hi = 0;
+        for (var series : c.getSeriesMap().values()) {
+            for (Number n : series.getYData()) {
+                lo = Math.min(lo, n.doubleValue());
+                hi = Math.max(hi, n.doubleValue());
+            }
+        }
+        c.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
+        c.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi * 1.0001))));
     }
 
     /** A log axis takes no zero or NaN: those bars are drawn at the axis floor (0.01). */

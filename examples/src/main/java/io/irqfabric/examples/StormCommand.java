@@ -416,7 +416,7 @@ public final class StormCommand implements Callable<Integer> {
         r.deliveries = writes;
         r.lost = lost;
         r.errors = errors;
-        System.out.println("result (policy " + r.policy + "):");
+        System.out.println("result: policy " + r.policy);
         System.out.printf(Locale.ROOT, "  assertions        %,15d   (%.2f M/s)%n", asserted, asserted / s / 1e6);
         System.out.printf(Locale.ROOT, "  eventfd writes    %,15d   (%.3f M/s, read back from the eventfds)%n", writes, writes / s / 1e6);
         System.out.printf(Locale.ROOT, "  coalescing ratio  %15.1f   assertions per eventfd write%n", ratio(asserted, writes));
