@@ -266,6 +266,38 @@ public final class CountersFile implements AutoCloseable {
         return Math.max(0, asserted(gsi) - delivered(gsi) - errors(gsi));
     }
 
+    /**
+     * @param gsi the GSI
+     * @return assertions its moderation policy holds right now
+     */
+    public long held(int gsi) {
+        return get(gsi, Counters.HELD);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return assertions its rate cap merged into a later delivery
+     */
+    public long capMerged(int gsi) {
+        return get(gsi, Counters.CAP_MERGED);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return the adaptive policy's current window in ns
+     */
+    public long adaptiveWindowNanos(int gsi) {
+        return get(gsi, Counters.ADAPTIVE_WINDOW_NS);
+    }
+
+    /**
+     * @param gsi the GSI (an IOAPIC pin)
+     * @return times the level-line storm guard delayed its re-injection
+     */
+    public long stormGuardTrips(int gsi) {
+        return get(gsi, Counters.STORM_GUARD_TRIPS);
+    }
+
     private long get(int gsi, int field) {
         if (gsi < 0 || gsi >= gsiCount) {
             throw new UnknownGsiException(gsi, "GSI " + gsi + " is outside the counters file's range 0.." + (gsiCount - 1));

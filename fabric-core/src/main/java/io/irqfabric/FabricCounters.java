@@ -117,6 +117,40 @@ public final class FabricCounters {
         return Math.max(0, asserted(gsi) - delivered(gsi) - errors(gsi));
     }
 
+    /**
+     * @param gsi the GSI
+     * @return assertions its moderation policy holds right now (ring events and drained records,
+     *         as the dispatcher counts them), 0 when nothing is held
+     */
+    public long held(int gsi) {
+        return counters.get(gsi, Counters.HELD);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return assertions its rate cap merged into a later delivery (never dropped)
+     */
+    public long capMerged(int gsi) {
+        return counters.get(gsi, Counters.CAP_MERGED);
+    }
+
+    /**
+     * @param gsi the GSI
+     * @return the adaptive policy's current window in ns (0: it holds nothing)
+     */
+    public long adaptiveWindowNanos(int gsi) {
+        return counters.get(gsi, Counters.ADAPTIVE_WINDOW_NS);
+    }
+
+    /**
+     * @param gsi the GSI (an IOAPIC pin)
+     * @return times the level-line storm guard delayed its re-injection
+     *         ({@link FabricErrorHandler.Kind#LEVEL_STORM})
+     */
+    public long stormGuardTrips(int gsi) {
+        return counters.get(gsi, Counters.STORM_GUARD_TRIPS);
+    }
+
     /** @return the sum of {@link #asserted(int)} over all GSIs */
     public long totalAsserted() {
         long t = 0;

@@ -41,6 +41,14 @@ public interface FabricErrorHandler {
          */
         COUNTERS_FILE,
         /**
+         * The level-line storm guard tripped: IOAPIC pin {@code gsi} (level-triggered) was EOIed
+         * {@code detail} times in a row with its line still high, so its re-injection is delayed
+         * by 10 ms (as KVM's and QEMU's IOAPICs do) instead of following the EOI at once. The
+         * line is not lost: it is re-injected after the delay if still high. Reported once per
+         * trip.
+         */
+        LEVEL_STORM,
+        /**
          * The dispatcher stopped for good without being closed: the fabric is now failed and
          * refuses every call with {@link FabricFailedException}. Cause is why. Reported once.
          */

@@ -1,10 +1,8 @@
 package io.irqfabric;
 
-import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.WaitStrategy;
-import com.lmax.disruptor.YieldingWaitStrategy;
 import io.irqfabric.internal.ControllerHub;
 import io.irqfabric.internal.ControllerPort;
 import io.irqfabric.internal.Counters;
@@ -15,14 +13,17 @@ import io.irqfabric.internal.ProducerStates;
 import io.irqfabric.internal.IoapicController;
 import io.irqfabric.internal.MsiController;
 import io.irqfabric.internal.MsixController;
+import io.irqfabric.internal.Moderation;
 import io.irqfabric.internal.NotifierReader;
 import io.irqfabric.internal.OverflowLog;
 import io.irqfabric.internal.PaddedInt;
 import io.irqfabric.internal.ParkingWaitStrategy;
 import io.irqfabric.internal.RingEvent;
 import io.irqfabric.internal.SnapshotEngine;
+import io.irqfabric.internal.SpinningWaitStrategy;
 import io.irqfabric.internal.VirtioMmioController;
 import io.irqfabric.internal.VirtioPciController;
+import io.irqfabric.internal.WaitDeadline;
 import io.irqfabric.eventfd.EventFd;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.ResampleListener;
@@ -54,8 +55,10 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Coverage.</b> Every assertion {@link #trigger(int)} accepts (returns normally) is
  *       followed by at least one delivery of its GSI that starts after it was accepted,
  *       including when the ring is full and across {@link #close()}.</li>
- *   <li><b>Coalescing.</b> Assertions of one GSI in one dispatcher batch become one delivery at
- *       the end of that batch; no timer is involved.</li>
+ *   <li><b>Coalescing.</b> Under the default policy, assertions of one GSI in one dispatcher
+ *       batch become one delivery at the end of that batch; no timer is involved. Other
+ *       {@link ModerationPolicy moderation policies} ({@link #moderate}) write once per
+ *       assertion, or hold a GSI's delivery for a bounded time; coverage holds under each.</li>
  *   <li><b>Quiet producers.</b> {@code trigger} allocates nothing, takes no lock and makes no
  *       syscall (with {@link DispatcherWait#PARKING} the first assertion after the dispatcher
  *       parked pays one unpark).</li>
@@ -117,13 +120,16 @@ public final class InterruptFabric implements AutoCloseable {
     private final int ioapicPins;
     /** Notifier eventfds and the thread that reads them (started by the first notifier). */
     private final NotifierReader notifiers;
+    /** Per-GSI moderation (dispatcher-owned; {@link #moderate} reaches it through the ring). */
+    private final Moderation moderation;
 
     private InterruptFabric(Builder b) {
         this.gsiCount = b.gsiCount;
         this.waitKind = b.waitKind;
         this.dispatchMode = b.dispatchMode;
         this.sink = b.sink;
-        this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind));
+        WaitDeadline deadline = new WaitDeadline(b.nanoClock);
+        this.ring = RingBuffer.createMultiProducer(RingEvent::new, b.ringSize, waitStrategy(b.waitKind, deadline));
         this.overflow = new OverflowLog(gsiCount);
         this.counters = b.countersFile == null ? Counters.inMemory(gsiCount) : Counters.mapped(gsiCount, b.countersFile);
         final FabricErrorHandler handler = b.errorHandler;
@@ -139,6 +145,8 @@ public final class InterruptFabric implements AutoCloseable {
         });
         this.hub = new ControllerHub(gsiCount, counters, b.errorHandler, b.routeListener);
         InFlight inFlight = new InFlight(gsiCount);
+        this.moderation = new Moderation(gsiCount, counters, inFlight, deadline);
+        hub.moderation(moderation);
         ProducerStates producers = new ProducerStates(gsiCount);
         counters.sourceCoalesced(producers);
         this.dispatcher = new Dispatcher(ring, overflow, b.sink, counters, b.errorHandler, hub, closed, inFlight);
@@ -155,6 +163,7 @@ public final class InterruptFabric implements AutoCloseable {
             this.ioapic = new IoapicController(hub, port, b.resampleListener);
             hub.register(ioapic);
             hub.lineDrainer(ioapic);
+            moderation.lineReinjector(ioapic);
             ioapic.attach(); // before the dispatcher starts: its start happens-after this
             this.ioapicPins = IoapicPort.PINS;
         } else {
@@ -200,15 +209,20 @@ public final class InterruptFabric implements AutoCloseable {
     /** How long build() waits for the dispatcher thread to start running. */
     private static final long START_TIMEOUT_SECONDS = 10;
 
-    private static WaitStrategy waitStrategy(DispatcherWait kind) {
+    /**
+     * The dispatcher's wait: Disruptor's busy-spin and yielding loops and the project's parking
+     * one, each made to return at the moderation deadline ({@link WaitDeadline}): a held
+     * delivery or a delayed IOAPIC line must be written on time even when no event arrives.
+     */
+    private static WaitStrategy waitStrategy(DispatcherWait kind, WaitDeadline deadline) {
         switch (kind) {
             case BUSY_SPIN:
-                return new BusySpinWaitStrategy();
+                return new SpinningWaitStrategy(-1, deadline);
             case YIELDING:
-                return new YieldingWaitStrategy();
+                return new SpinningWaitStrategy(SpinningWaitStrategy.YIELD_AFTER, deadline);
             case PARKING:
             default:
-                return new ParkingWaitStrategy(20_000L, 100_000L);
+                return new ParkingWaitStrategy(20_000L, 100_000L, deadline);
         }
     }
 
@@ -245,21 +259,33 @@ public final class InterruptFabric implements AutoCloseable {
 
     /**
      * Sets the moderation policy of {@code gsi} (see {@link ModerationPolicy}); takes effect in
-     * order with the caller's earlier assertions. Every GSI starts with {@link ModerationPolicy#batch()}.
+     * order with the caller's earlier assertions: it travels through the ring as an event, and
+     * what the old policy held is written at the end of the batch that applies the new one.
+     * Every GSI starts with {@link ModerationPolicy#batch()}. Any thread; not for hot paths (it
+     * may wait for a ring slot, as a register write does). Policies are not part of a
+     * {@link #snapshot()}: a restored fabric starts with batch everywhere and the VMM sets them
+     * again.
      *
      * @param gsi    the GSI, {@code 0 <= gsi < gsiCount()}
      * @param policy the policy
      * @throws UnknownGsiException   if {@code gsi} is outside the fabric's range
      * @throws FabricClosedException if the fabric is closed
+     * @throws FabricConfigException if {@code policy} is null
      */
     public void moderate(int gsi, ModerationPolicy policy) {
-        java.util.Objects.requireNonNull(policy, "policy");
+        if (policy == null) {
+            throw new FabricConfigException("moderate: policy must not be null");
+        }
         if (gsi < 0 || gsi >= gsiCount) {
+            if (closed.lv() != 0) {
+                throw port.closedException("moderate(" + gsi + ")");
+            }
             throw unknownGsi(gsi);
         }
-        if (policy.kind() != ModerationPolicy.Kind.BATCH) {
-            throw new UnsupportedOperationException("moderation policy " + policy + " is not implemented yet");
-        }
+        port.checkOpen("moderate(" + gsi + ")");
+        moderation.announce(gsi, policy); // the producers' source-coalescing flag (none)
+        port.post(RingEvent.MODERATE, gsi, Moderation.encodeA(policy), Moderation.encodeB(policy),
+                "moderate(" + gsi + ")");
     }
 
     /**
@@ -801,6 +827,7 @@ public final class InterruptFabric implements AutoCloseable {
         private boolean ioapic;
         private RouteListener routeListener;
         private ResampleListener resampleListener;
+        private java.util.function.LongSupplier nanoClock = System::nanoTime;
         private boolean built;
 
         private Builder() {
@@ -946,6 +973,18 @@ public final class InterruptFabric implements AutoCloseable {
                 throw new FabricConfigException("countersFile must not be null");
             }
             this.countersFile = file;
+            return this;
+        }
+
+        /**
+         * Test seam: the clock moderation deadlines are measured in (default
+         * {@code System::nanoTime}), so a test controls when a window expires.
+         *
+         * @param clock ns
+         * @return this
+         */
+        Builder nanoClock(java.util.function.LongSupplier clock) {
+            this.nanoClock = java.util.Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -58,6 +58,7 @@ public final class ControllerHub {
     private final java.util.TreeMap<Integer, Owner> owners = new java.util.TreeMap<>();
     private volatile GuestDevice[] devices = new GuestDevice[0];
     private PendingSet pending;
+    private Moderation moderation;
     private boolean routesDirty;
     /** Retries of a failed route commit happen at most this often (one ioctl per ms, not one per batch). */
     static final long ROUTE_RETRY_NANOS = 1_000_000L;
@@ -102,6 +103,26 @@ public final class ControllerHub {
     /** Dispatcher: binds the pending set the flush delivers from. */
     void bind(PendingSet pendingSet) {
         this.pending = pendingSet;
+    }
+
+    /** Installs the moderation state (before the dispatcher is created). */
+    public void moderation(Moderation m) {
+        this.moderation = m;
+    }
+
+    /** @return the moderation state: policies, held deliveries, delayed lines */
+    public Moderation moderation() {
+        return moderation;
+    }
+
+    /**
+     * Dispatcher: the IOAPIC's storm guard tripped on level pin {@code pin}: counted, reported
+     * once for this trip, and the re-injection delayed on the moderation deadline.
+     */
+    void levelStorm(int pin, int eois) {
+        counters.add(pin, Counters.STORM_GUARD_TRIPS, 1);
+        report(FabricErrorHandler.Kind.LEVEL_STORM, pin, eois, null);
+        moderation.delayLine(pin);
     }
 
     /** @return the gate array the dispatcher checks on every TRIGGER */
@@ -204,6 +225,9 @@ public final class ControllerHub {
                     break;
                 case RingEvent.REJECTED:
                     reject(e.target, e.a);
+                    break;
+                case RingEvent.MODERATE:
+                    moderation.apply(e.target, e.a, e.b, pending);
                     break;
                 default:
                     if (e.type >= RingEvent.FIRST_SNAPSHOT_TYPE && snapshots != null) {
@@ -342,6 +366,7 @@ public final class ControllerHub {
     /** Dispatcher: a controller injects {@code gsi} (delivered at batch end; gate applies). */
     public void inject(int gsi) {
         counters.add(gsi, Counters.ASSERTED, 1);
+        moderation.taken(gsi); // an injection is an assertion: one write each under none
         if (gate[gsi] == OPEN) {
             pending.add(gsi);
         } else {

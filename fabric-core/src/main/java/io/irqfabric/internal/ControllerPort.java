@@ -61,7 +61,8 @@ public final class ControllerPort {
      *   <li><b>Coalesce at the source:</b> if {@code gsi} has a TRIGGER event in the ring that the
      *       dispatcher has not taken ({@link InFlight}), and, for a controller-owned GSI, that
      *       event comes after every controller event this thread published (so it is judged
-     *       against the state those events set), the assertion rides on it: no slot is claimed.
+     *       against the state those events set), the assertion rides on it: no slot is claimed
+     *       (unless the GSI's moderation policy is none: one event per assertion).
      *       The state is read again after the in-flight word, and if the fabric stopped meanwhile
      *       the assertion is accepted only if that event was handled.</li>
      *   <li>Else claim a slot ({@code tryNext}), write the event, store the in-flight word,
@@ -82,7 +83,7 @@ public final class ControllerPort {
             throw closedException("trigger(" + gsi + ")");
         }
         long f = inFlight.lv(gsi);
-        if (f >= 0) {
+        if (f >= 0 && inFlight.coalesces(gsi)) {
             ProducerStates.State me = producers.current();
             if (!overflow.fenced(gsi) || f > me.lastOrdered) {
                 if (closed.lv() != 0) {

@@ -58,10 +58,12 @@ import java.util.function.Consumer;
  *           88 | stray interrupts cleared (u64)                   |
  *           96 | reserved to 128                                  |
  *   offset 128 +--------------------------------------------------+
- *              | GSI 0: [ASSERTED][DELIVERED][ERRORS][MASKED]     |  one 64-byte line per GSI:
+ *              | GSI 0: [ASSERTED][DELIVERED][ERRORS][MASKED]     |  two 64-byte lines per GSI:
  *              |        [OVERFLOW_DRAINED][SOURCE_COALESCED]      |  no line holds two GSIs'
- *              |        [2 spare]                                 |
- *              | GSI 1: ...                                       |  counters
+ *              |        [HELD][CAP_MERGED]                        |  counters
+ *              |        [ADAPTIVE_WINDOW_NS][STORM_GUARD_TRIPS]   |  (HELD and ADAPTIVE_WINDOW_NS
+ *              |        [6 spare]                                 |   are gauges, the rest counts)
+ *              | GSI 1: ...                                       |
  * </pre>
  * All values in the machine's native byte order (the file is read on the host that wrote it).
  * Each counter is a 64-bit, 8-byte-aligned long.
@@ -81,8 +83,8 @@ import java.util.function.Consumer;
  * a flag a VMM should not be forced to add for statistics.
  */
 public final class Counters {
-    /** Longs per GSI: one cache line. */
-    public static final int STRIDE = 8;
+    /** Longs per GSI: two cache lines (version 3; version 2 had one). */
+    public static final int STRIDE = 16;
     /** Ring assertions consumed by the dispatcher. */
     public static final int ASSERTED = 0;
     /** Deliveries the sink accepted (DELIVERED or ALREADY_PENDING). */
@@ -98,11 +100,19 @@ public final class Counters {
      * dispatcher last copied; in private memory, unused).
      */
     public static final int SOURCE_COALESCED = 5;
+    /** Gauge: assertions (ring events and drained records) the GSI's moderation policy holds right now. */
+    public static final int HELD = 6;
+    /** Assertions the rate cap merged into a later delivery (never dropped). */
+    public static final int CAP_MERGED = 7;
+    /** Gauge: the adaptive policy's current window in ns (0 while it does not hold). */
+    public static final int ADAPTIVE_WINDOW_NS = 8;
+    /** Level-storm guard trips: times the IOAPIC delayed re-injecting a level line that kept re-asserting after EOI. */
+    public static final int STORM_GUARD_TRIPS = 9;
 
     /** "IRQFSTAT" read as a little-endian long. */
     public static final long MAGIC = 0x5441_5453_4651_5249L;
     /** Layout version. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** Bytes before GSI 0's block. */
     public static final int HEADER_BYTES = 128;
     /** The largest GSI count a valid header may name (the builder's limit). */
@@ -334,6 +344,27 @@ public final class Counters {
     public void add(int gsi, int field, long delta) {
         int off = offset(gsi, field);
         LONGS.setOpaque(buffer, off, (long) LONGS.get(buffer, off) + delta);
+        if (gsi < changedLow) {
+            changedLow = gsi;
+        }
+        if (gsi > changedHigh) {
+            changedHigh = gsi;
+        }
+    }
+
+    /**
+     * Dispatcher only: sets a gauge ({@link #HELD}, {@link #ADAPTIVE_WINDOW_NS}).
+     *
+     * @param gsi   the GSI
+     * @param field one of the field constants
+     * @param value the new value
+     */
+    public void set(int gsi, int field, long value) {
+        int off = offset(gsi, field);
+        if ((long) LONGS.get(buffer, off) == value) {
+            return;
+        }
+        LONGS.setOpaque(buffer, off, value);
         if (gsi < changedLow) {
             changedLow = gsi;
         }

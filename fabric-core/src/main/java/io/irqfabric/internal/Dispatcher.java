@@ -75,6 +75,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
     private final ControllerHub hub;
     /** The hub's per-GSI gate: 0 = open (the TRIGGER fast path), else masked or blocked. */
     private final byte[] gate;
+    /** Per-GSI moderation policies, held deliveries and their deadlines (see {@link Moderation}). */
+    private final Moderation moderation;
+    /** The clock at the start of the current flush, read only while moderation is active. */
+    private long flushNow;
     private int syncCount;
 
     /** Errors that escaped the loop's guards since the last completed batch; see {@link #run()}. */
@@ -121,6 +125,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         this.inFlight = inFlight;
         this.hub = hub;
         this.gate = hub.gate();
+        this.moderation = hub.moderation();
         hub.bind(pending);
         hub.bindDeferred(deferred);
         this.syncReplies = new ReplySlot[ring.getBufferSize()];
@@ -200,8 +205,13 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
                 continue;
             }
             if (barrier.getCursor() < next) {
+                if (moderation.deadlinePassed()) {
+                    timerBatch();
+                    continue;
+                }
                 counters.beforeIdle(); // the counters file catches up before the dispatcher waits
             }
+            moderation.armWait(); // the wait returns at the earliest moderation deadline
             long available;
             try {
                 available = barrier.waitFor(next);
@@ -238,6 +248,15 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         sequence.setVolatile(last);
         endOfBatch(finalDrain, last);
         flushedUpTo = last;
+        failuresWithoutProgress = 0;
+    }
+
+    /**
+     * A batch without events, run when a moderation deadline passed while the ring was idle (the
+     * wait timed out): the flush writes the held GSIs that fell due and re-injects delayed lines.
+     */
+    private void timerBatch() {
+        endOfBatch(false, flushedUpTo);
         failuresWithoutProgress = 0;
     }
 
@@ -292,6 +311,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             }
         }
         overflow.drainInto(pending, true, counters);
+        PendingSet held = moderation.held();
+        for (int i = 0; i < held.size(); i++) {
+            pending.add(held.get(i)); // what moderation held is owed too
+        }
         int n = pending.size();
         for (int i = 0; i < n; i++) {
             int gsi = pending.get(i);
@@ -351,6 +374,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             busy.add(gsi);
         }
         counters.add(gsi, Counters.ASSERTED, 1);
+        moderation.taken(gsi);
         if (gate[gsi] == ControllerHub.OPEN) {
             pending.add(gsi);
             return true;
@@ -373,6 +397,15 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             busy.add(gsi); // re-asserted during a flush of stormers: a stormer, written after quiet GSIs
         }
         carry.clear();
+        flushNow = 0;
+        if (moderation.active()) {
+            // Held GSIs whose deadline passed join this flush; close() writes everything held.
+            flushNow = moderation.now();
+            if (finalDrain) {
+                moderation.releaseAll(pending);
+            }
+            moderation.collectDue(flushNow, pending);
+        }
         hub.beforeFlush(processedUpTo);
         // The write order (ARCHITECTURE.md, "The flush"): first the GSIs whose events carried no
         // assertions coalesced at the source (quiet ones), then the rest (stormers); while writing the rest,
@@ -417,8 +450,15 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         flushed.add(gsi);
         byte g = gate[gsi];
         if (g == ControllerHub.OPEN) {
-            deliver(gsi);
-        } else if ((g & ControllerHub.MASKED) == 0 && !finalDrain && !overflow.fencePassed(gsi, processedUpTo)) {
+            // The GSI's moderation policy decides: 0 writes (held, with a deadline), 1, or one
+            // per ring event taken (none).
+            for (int w = moderation.writes(gsi, flushNow, finalDrain); w > 0; w--) {
+                deliver(gsi);
+            }
+            return;
+        }
+        moderation.gated(gsi); // masked or blocked: the pending bit or the rejection owns it now
+        if ((g & ControllerHub.MASKED) == 0 && !finalDrain && !overflow.fencePassed(gsi, processedUpTo)) {
             // Blocked (invalid MSI address) now, but an overflow record of this GSI may
             // follow a fix its producer published in an event not handled yet: keep it for
             // a later batch rather than reject it against stale state (RingFence).
@@ -459,8 +499,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             handledUpTo = s;
             if (open) {
                 if (!wasPending) {
-                    flushed.add(gsi);
-                    deliver(gsi); // a quiet GSI: written before the rest of the flush
+                    flushOne(gsi, false, s); // a quiet GSI: written (or held by its policy) before the rest
                 } else if (flushed.contains(gsi)) {
                     carry.add(gsi);
                 }

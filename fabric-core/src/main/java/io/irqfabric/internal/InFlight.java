@@ -12,6 +12,8 @@ import java.lang.invoke.VarHandle;
  *   words[gsi * 8]     long   -1, or the sequence of an untaken TRIGGER of gsi
  *   words[gsi * 8 + 1] long   1 if an assertion rode on one of gsi's events since the
  *                             dispatcher last looked (the flush writes such a GSI after quiet ones)
+ *   words[gsi * 8 + 2] long   1 if producers must not coalesce gsi at the source (its
+ *                             moderation policy is none: one event, one write per assertion)
  *                             one line per GSI: the dispatcher's writes for one GSI never
  *                             invalidate a line another GSI's producers read
  * </pre>
@@ -78,6 +80,27 @@ public final class InFlight {
         if ((long) LONGS.getVolatile(words, i) == seq) {
             LONGS.compareAndSet(words, i, seq, -1L);
         }
+    }
+
+    /**
+     * Producer, having found an untaken event of {@code gsi}: may it ride on it? Not under the
+     * none policy (see {@link Moderation}). The word is on the line the producer just read.
+     *
+     * @param gsi the GSI
+     * @return true if assertions of {@code gsi} may coalesce at the source
+     */
+    public boolean coalesces(int gsi) {
+        return (long) LONGS.getOpaque(words, gsi * STRIDE + 2) == 0;
+    }
+
+    /**
+     * Any thread ({@code moderate}): whether producers may coalesce {@code gsi} at the source.
+     *
+     * @param gsi the GSI
+     * @param yes false for the none policy
+     */
+    public void sourceCoalescing(int gsi, boolean yes) {
+        LONGS.setOpaque(words, gsi * STRIDE + 2, yes ? 0L : 1L);
     }
 
     /**

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * register layout are documented on {@link IoapicPort}; the state machine follows the ICH10
  * datasheet as crosvm and KVM implement it.
  */
-public final class IoapicController extends GuestDevice implements IoapicPort, ControllerHub.LineDrainer {
+public final class IoapicController extends GuestDevice
+        implements IoapicPort, ControllerHub.LineDrainer, Moderation.LineReinjector {
     /** Register space: the MMIO window. */
     static final int SPACE_MMIO = 0;
     /** Register space: direct redirection-entry read (offset = pin), for the VMM. */
@@ -54,6 +55,14 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
     private boolean rtcRemoteIrr;
     /** True while an RTC tick ({@link #pulseRtc()}) is applied: only ticks take part in RTC coalescing. */
     private boolean rtcTick;
+    /**
+     * The storm guard: per level pin, consecutive EOIs that found the line still high (reset
+     * when an EOI finds it low or the line drops). At {@link Moderation#STORM_EOIS} the
+     * re-injection is delayed instead ({@link #onEoi}).
+     */
+    private final int[] eoisHigh = new int[PINS];
+    /** A rise of a pin whose re-injection is delayed: re-injected with the delay's end. */
+    private final boolean[] roseWhileDelayed = new boolean[PINS];
     /** Per-pin resample listeners (dispatcher copy). */
     private final ResampleListener[] resample = new ResampleListener[PINS];
 
@@ -403,6 +412,10 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         if (levelTriggered && RedirectionEntry.remoteIrr(e)) {
             return false; // coalesced into the interrupt the guest has not EOIed yet
         }
+        if (levelTriggered && hub.moderation().lineDelayed(pin)) {
+            roseWhileDelayed[pin] = true; // the storm guard's delay: injected when it ends
+            return false;
+        }
         boolean tick = pin == RTC_PIN && rtcTick;
         if (tick && rtcRemoteIrr) {
             return false; // coalesced RTC tick: the CMOS learns it and stuffs the tick later
@@ -474,6 +487,7 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         }
         if (!high) {
             level[pin] = false;
+            eoisHigh[pin] = 0; // the line dropped: the storm (if any) is over
         }
         return injected;
     }
@@ -508,9 +522,36 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
                 level[pin] = lines.clearLevel(pin, conditionSources.get(pin));
                 hub.resample(listener, pin);
             }
-            if (level[pin]) {
+            if (level[pin] && hub.moderation().lineDelayed(pin)) {
+                continue; // the storm guard's delay runs: its end re-injects, these EOIs do not count
+            }
+            if (!level[pin] || RedirectionEntry.isMasked(entries[pin])) {
+                eoisHigh[pin] = 0; // low, or masked: not a storm (KVM counts the same way)
+                if (level[pin]) {
+                    raise(pin); // masked: only records the level, the unmask fires it
+                }
+            } else if (++eoisHigh[pin] >= Moderation.STORM_EOIS) {
+                // Storm guard (KVM's and QEMU's IOAPICs): a line still high after this many
+                // EOIs in a row is re-injected after a delay, not at once, so a guest that
+                // cannot quiet its device makes slow progress. Never lost: reinject() below.
+                eoisHigh[pin] = 0;
+                hub.levelStorm(pin, Moderation.STORM_EOIS);
+            } else {
                 raise(pin); // still asserted: the interrupt that raced the EOI is re-injected
             }
+        }
+    }
+
+    /**
+     * Dispatcher: the storm guard's delay of {@code pin} has passed (or the fabric closes):
+     * the line is injected if it is still high or rose meanwhile.
+     */
+    @Override
+    public void reinject(int pin) {
+        boolean rose = roseWhileDelayed[pin];
+        roseWhileDelayed[pin] = false;
+        if (level[pin] || rose) {
+            pulseOnce(pin); // raise without changing the level: high stays high, a pulse stays a pulse
         }
     }
 
@@ -620,7 +661,10 @@ public final class IoapicController extends GuestDevice implements IoapicPort, C
         ioregsel = 0;
         ioapicId = 0;
         rtcRemoteIrr = false;
+        hub.moderation().clearDelayedLines(); // every pin is masked now: nothing to re-inject
         for (int p = 0; p < PINS; p++) {
+            eoisHigh[p] = 0;
+            roseWhileDelayed[p] = false;
             entries[p] = RedirectionEntry.RESET;
             if (routed[p]) {
                 routed[p] = false;

@@ -3,6 +3,7 @@ package io.irqfabric.internal;
 import com.lmax.disruptor.AlertException;
 import com.lmax.disruptor.Sequence;
 import com.lmax.disruptor.SequenceBarrier;
+import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.WaitStrategy;
 
 import java.lang.invoke.MethodHandles;
@@ -34,6 +35,7 @@ public final class ParkingWaitStrategy implements WaitStrategy {
 
     private final long spinNanos;
     private final long yieldNanos;
+    private final WaitDeadline deadline;
     @SuppressWarnings("unused") // accessed through PARKED
     private volatile Thread parked;
 
@@ -42,13 +44,23 @@ public final class ParkingWaitStrategy implements WaitStrategy {
      * @param yieldNanos how long (from the start) to yield before parking
      */
     public ParkingWaitStrategy(long spinNanos, long yieldNanos) {
+        this(spinNanos, yieldNanos, new WaitDeadline(System::nanoTime));
+    }
+
+    /**
+     * @param spinNanos  how long to spin before yielding
+     * @param yieldNanos how long (from the start) to yield before parking
+     * @param deadline   the dispatcher's deadline: the wait returns (TimeoutException) when it passes
+     */
+    public ParkingWaitStrategy(long spinNanos, long yieldNanos, WaitDeadline deadline) {
         this.spinNanos = spinNanos;
         this.yieldNanos = yieldNanos;
+        this.deadline = deadline;
     }
 
     @Override
     public long waitFor(long sequence, Sequence cursor, Sequence dependentSequence, SequenceBarrier barrier)
-            throws AlertException {
+            throws AlertException, TimeoutException {
         long available = dependentSequence.get();
         if (available >= sequence) {
             return available;
@@ -56,6 +68,10 @@ public final class ParkingWaitStrategy implements WaitStrategy {
         long start = System.nanoTime();
         while ((available = dependentSequence.get()) < sequence) {
             barrier.checkAlert();
+            long left = deadline.remaining();
+            if (left <= 0) {
+                throw TimeoutException.INSTANCE;
+            }
             long waited = System.nanoTime() - start;
             if (waited < spinNanos) {
                 Thread.onSpinWait();
@@ -64,7 +80,11 @@ public final class ParkingWaitStrategy implements WaitStrategy {
             } else {
                 PARKED.setVolatile(this, Thread.currentThread());
                 if (dependentSequence.get() < sequence && !barrier.isAlerted()) {
-                    LockSupport.park(this);
+                    if (left == WaitDeadline.NONE) {
+                        LockSupport.park(this);
+                    } else {
+                        LockSupport.parkNanos(this, left);
+                    }
                 }
                 PARKED.setVolatile(this, null);
                 if (Thread.currentThread().isInterrupted()) {

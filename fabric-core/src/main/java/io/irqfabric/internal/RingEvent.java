@@ -27,6 +27,11 @@ public final class RingEvent {
     public static final int RTC_PULSE = 21;
     /** A request dropped by a producer-side check: target = GSI, a = detail (requester ID). */
     public static final int REJECTED = 22;
+    /**
+     * A GSI's moderation policy changes: target = GSI, a and b = the policy
+     * ({@link Moderation#encodeA}, {@link Moderation#encodeB}).
+     */
+    public static final int MODERATE = 23;
     /** First type handled by the {@code SnapshotEngine}; a = the mailbox ticket of the request's object. */
     public static final int FIRST_SNAPSHOT_TYPE = 40;
     /** The snapshot cut: capture every piece of interrupt state. */

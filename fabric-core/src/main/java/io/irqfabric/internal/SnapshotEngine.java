@@ -324,6 +324,18 @@ public final class SnapshotEngine {
                 mark(owed, deferred.get(i));
             }
         }
+        Moderation m = hub.moderation();
+        if (m != null) {
+            // Held by a moderation policy, or a level line whose re-injection the storm guard
+            // delays: owed as much as a pending GSI (policies themselves are not captured).
+            PendingSet held = m.held();
+            for (int i = 0; i < held.size(); i++) {
+                mark(owed, held.get(i));
+            }
+            for (int lines = m.delayedLines(); lines != 0; lines &= lines - 1) {
+                mark(owed, Integer.numberOfTrailingZeros(lines));
+            }
+        }
         for (int g = 0; g < gsiCount; g++) {
             if (!overflow.consumedAtLeast(g, overflow.recorded(g))) {
                 mark(owed, g); // a ring-full record not drained yet
