@@ -236,6 +236,7 @@ final class LoadReport {
         s.setAxisTitleFont(s.getAxisTitleFont().deriveFont(13f));
         s.setAxisTickLabelsFont(s.getAxisTickLabelsFont().deriveFont(12f));
         s.setLegendFont(s.getLegendFont().deriveFont(12f));
+        s.setYAxisDecimalPattern("#,##0.##");
     }
 
     private static XYChart xy(String title, String y) {
@@ -272,8 +273,8 @@ final class LoadReport {
 
     private static List<Path> charts(Path dir, List<LoadRun.Result> results) throws IOException {
         List<Path> written = new ArrayList<>();
-        XYChart deliveries = xy("Deliveries per second, by policy", "deliveries/s (log)");
-        deliveries.getStyler().setYAxisLogarithmic(true);
+        XYChart deliveries = xy("Deliveries (eventfd writes) per second, by policy", "deliveries/s");
+        deliveries.getStyler().setYAxisMin(0.0);
         XYChart latency = xy("p99 latency per second, stormed GSIs (intended send -> delivery)", "p99 latency, us (log)");
         latency.getStyler().setYAxisLogarithmic(true);
         XYChart quietLatency = xy("p99 latency per second, quiet GSI (intended send -> delivery)", "p99 latency, us (log)");
@@ -288,6 +289,8 @@ final class LoadReport {
             anyL |= addSeries(latency, policies.get(i), r.series, LoadRun.Second::p99Us, i);
             anyQ |= addSeries(quietLatency, policies.get(i), r.series, LoadRun.Second::quietP99Us, i);
         }
+        decades(latency);
+        decades(quietLatency);
         if (anyD) {
             written.add(save(deliveries, dir.resolve("deliveries-over-time.png")));
         }
@@ -337,6 +340,22 @@ final class LoadReport {
             out.add(name);
         }
         return out;
+    }
+
+    /** A log axis from the decade below the lowest point to the decade above the highest: labels at each decade. */
+    private static void decades(XYChart c) {
+        double lo = Double.MAX_VALUE;
+        double hi = 0;
+        for (XYSeries series : c.getSeriesMap().values()) {
+            for (double v : series.getYData()) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        if (hi > 0) {
+            c.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
+            c.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi * 1.0001))));
+        }
     }
 
     /** Bars on a log axis need a floor above 0: the decade below the smallest bar. */

@@ -281,6 +281,6 @@ final class LoadRun {
         if (Double.isNaN(us)) {
             return "-";
         }
-        return us >= 10_000 ? String.format(Locale.ROOT, "%.1fms", us / 1e3) : String.format(Locale.ROOT, "%.1fus", us);
+        return us >= 1_000 ? String.format(Locale.ROOT, "%.2fms", us / 1e3) : String.format(Locale.ROOT, "%.1fus", us);
     }
 }
