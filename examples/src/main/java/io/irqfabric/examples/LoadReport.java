@@ -107,7 +107,8 @@ final class LoadReport {
             }
             b.append('\n');
         }
-        b.append("  latency: intended send time -> delivery (eventfd write completed), per delivery, of the oldest assertion it covers; "
+        b.append("  latency: intended send time -> delivery (" + (guest ? "irqfd" : "eventfd")
+                + " write completed), per delivery, of the oldest assertion it covers; "
                 + (quiet ? "quiet = the latency-sensitive GSI; " : "") + "dispatcher CPU: its thread's CPU time per second\n");
         return b.toString();
     }
@@ -273,7 +274,8 @@ final class LoadReport {
 
     private static List<Path> charts(Path dir, List<LoadRun.Result> results) throws IOException {
         List<Path> written = new ArrayList<>();
-        XYChart deliveries = xy("Deliveries (eventfd writes) per second, by policy", "deliveries/s");
+        XYChart deliveries = xy("Deliveries (" + (hasGuest(results) ? "irqfd" : "eventfd") + " writes) per second, by policy",
+                "deliveries/s");
         deliveries.getStyler().setYAxisMin(0.0);
         XYChart latency = xy("p99 latency per second, stormed GSIs (intended send -> delivery)", "p99 latency, us (log)");
         latency.getStyler().setYAxisLogarithmic(true);
