@@ -36,8 +36,11 @@ class LoadCommandTest {
         return new Printed(r, printed.toString(StandardCharsets.UTF_8));
     }
 
-    /** Policies the comparison runs. */
-    static final String POLICIES = "none,batch";
+    /**
+     * Policies the comparison runs. A 100 ms window delivers each GSI at most once per 100 ms
+     * (plus the drain at close): a bound that holds on any machine, and shows the policy applied.
+     */
+    static final String POLICIES = "none,window:100ms";
 
     @Test
     void compareOnEventFdsPrintsATableAndWritesJsonCsvAndCharts(@TempDir Path dir) throws IOException {
@@ -84,6 +87,10 @@ class LoadCommandTest {
             assertTrue(run.get("guest_per_s").isNull());
             assertTrue(run.get("series").isArray());
         }
+        JsonNode window = json.get("runs").get(1);
+        long bound = 5 * ((long) Math.ceil(window.get("seconds").asDouble() / 0.1) + 2);
+        assertTrue(window.get("deliveries").asLong() <= bound, "window:100ms on 5 GSIs: at most " + bound
+                + " deliveries, was " + window.get("deliveries").asLong() + " of " + window.get("assertions").asLong() + " assertions");
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
         assertEquals(1 + policies.length, csv.size(), csv.toString());
         assertTrue(csv.get(0).startsWith("policy,target,seconds,offered_per_s,assertions_per_s,deliveries_per_s"), csv.get(0));
@@ -109,6 +116,21 @@ class LoadCommandTest {
         assertTrue(p.out().contains("bursty 8.0k/s in bursts of 16"), p.out());
         assertTrue(p.out().lines().anyMatch(l -> l.startsWith("lost: 0")), p.out());
         assertFalse(p.out().contains("quiet GSI  "), "--quiet-rate 0: no quiet GSI: " + p.out());
+    }
+
+    @Test
+    void compareIntoAKvmGuestCountsGuestInterrupts() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.irqfabric.kvm.Kvm.unavailableReason() == null,
+                () -> "/dev/kvm is not usable here: " + io.irqfabric.kvm.Kvm.unavailableReason());
+        Printed p = storm("storm", "--target", "kvm", "-g", "4", "-d", "0.3", "--pattern", "poisson", "--rate", "10k",
+                "--compare", "none,batch");
+        assertEquals(0, p.run().status(), p.run() + p.out());
+        List<String> lines = p.out().lines().toList();
+        int heading = lines.indexOf(lines.stream().filter(l -> l.startsWith("compare: poisson 10.0k/s over 3 GSIs")).findFirst()
+                .orElseThrow(() -> new AssertionError(p.out())));
+        assertTrue(p.out().contains("target KVM guest"), p.out());
+        assertTrue(lines.get(heading + 1).contains("guest irq/s"), lines.get(heading + 1));
+        assertEquals(2, lines.stream().filter(l -> l.startsWith("lost: 0")).count(), p.out());
     }
 
     private static void assertUserError(Printed p, String expected) {
