@@ -307,7 +307,7 @@ final class LoadReport {
                 .xAxisTitle("policy").yAxisTitle("per second (log)").build();
         style(rates.getStyler());
         rates.getStyler().setYAxisLogarithmic(true);
-        rates.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        rates.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         rates.addSeries("assertions/s", policies, positive(results.stream().map(LoadRun.Result::assertionsPerSec).toList()));
         rates.addSeries("deliveries/s", policies, positive(results.stream().map(LoadRun.Result::deliveriesPerSec).toList()));
         if (hasGuest(results)) {
@@ -319,7 +319,7 @@ final class LoadReport {
                 .title("Latency by policy: intended send -> delivery").xAxisTitle("policy").yAxisTitle("us (log)").build();
         style(lat.getStyler());
         lat.getStyler().setYAxisLogarithmic(true);
-        lat.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        lat.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         lat.addSeries("p50", policies, positive(results.stream().map(r -> pUs(r.storm, 50)).toList()));
         lat.addSeries("p99", policies, positive(results.stream().map(r -> pUs(r.storm, 99)).toList()));
         lat.addSeries("p99.9", policies, positive(results.stream().map(r -> pUs(r.storm, 99.9)).toList()));
