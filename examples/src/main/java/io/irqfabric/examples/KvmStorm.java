@@ -2,6 +2,7 @@ package io.irqfabric.examples;
 
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.ModerationPolicy;
 import io.irqfabric.kvm.KvmGuestVm;
 
 import java.util.Locale;
@@ -23,14 +24,14 @@ final class KvmStorm {
     private KvmStorm() {
     }
 
-    static int run(StormCommand o) throws Exception {
+    static LoadRun.Result run(StormCommand o, ModerationPolicy policy) throws Exception {
         int gsis = Math.min(o.gsis, 0xFD - BASE_VECTOR);
         if (gsis != o.gsis) {
             System.out.println("storm: KVM mode routes one vector per GSI; limiting to " + gsis + " GSIs");
         }
-        System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, "
+        System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, %s, policy %s, ring %d, dispatcher %s, "
                         + "sink: KVM irqfds -> running guest (in-kernel irqchip, MSI routes, vectors 0x%x..0x%x)%n",
-                o.producers, gsis, o.seconds, o.ringSize, o.wait, BASE_VECTOR, BASE_VECTOR + gsis - 1);
+                o.producers, gsis, o.seconds, o.describePattern(), policy, o.ringSize, o.wait, BASE_VECTOR, BASE_VECTOR + gsis - 1);
         int gsiCount = BASE_GSI + gsis;
         try (KvmGuestVm guest = KvmGuestVm.builder().gsiCount(gsiCount).boot()) {
             for (int i = 0; i < gsis; i++) {
@@ -38,24 +39,18 @@ final class KvmStorm {
             }
             long[] before = new long[256];
             guest.handledSnapshot(before);
-            long[] progress = {sum(guest, before, gsis), System.nanoTime()};
-            StormCommand.progressExtra = () -> {
-                long h = sum(guest, before, gsis);
-                long now = System.nanoTime();
-                double rate = (h - progress[0]) / ((now - progress[1]) / 1e9);
-                progress[0] = h;
-                progress[1] = now;
-                return String.format(Locale.ROOT, "  guest handled %6.1f k/s", rate / 1e3);
-            };
-            StormCommand.StormResult r;
+            LoadRun.Result r;
             FabricCounters counters;
-            LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount - 1);
+            LatencyProbe probe = new LatencyProbe(guest.sink(), gsiCount, gsis > 1 ? gsiCount - 1 : -1, System::nanoTime);
             try (InterruptFabric fabric = o.configure(InterruptFabric.builder().gsiCount(gsiCount)).sink(probe).build()) {
-                r = StormCommand.runStorm(fabric, o.producers, BASE_GSI, gsis, o.seconds, probe, "irqfd writes");
+                for (int i = 0; i < gsis; i++) {
+                    fabric.moderate(BASE_GSI + i, policy);
+                }
+                r = LoadRun.run(o.load, policy, fabric, probe, BASE_GSI, gsis > 1 ? gsis - 1 : 1,
+                        () -> sum(guest, before, gsis), "irqfd writes", System.out, StormCommand::stopRequested);
                 counters = fabric.counters();
-            } finally {
-                StormCommand.progressExtra = null;
             }
+            r.target = "kvm";
             // The fabric is closed and drained: every accepted assertion's last eventfd write is
             // done. Wait (bounded) for the guest to handle the last injection of every vector.
             long asserted = 0;
@@ -75,8 +70,10 @@ final class KvmStorm {
                 }
             }
             long handled = sum(guest, before, gsis);
-            double s = r.elapsedSeconds;
-            System.out.println("result:");
+            double s = r.seconds;
+            r.deliveries = writes;
+            r.guestHandled = handled;
+            System.out.println("result: policy " + r.policy);
             System.out.printf(Locale.ROOT, "  assertions        %,15d   (%.2f M/s)%n", asserted, asserted / s / 1e6);
             System.out.printf(Locale.ROOT, "  irqfd writes      %,15d   (%.3f M/s)%n", writes, writes / s / 1e6);
             System.out.printf(Locale.ROOT, "  guest handled     %,15d   (%.1f k interrupts/s, counted by the guest in its memory)%n",
@@ -88,8 +85,8 @@ final class KvmStorm {
             System.out.printf(Locale.ROOT, "  overflowed        %,15d   (%.4f%% of assertions took the ring-full overflow log)%n",
                     counters.totalOverflowed(), 100.0 * counters.totalOverflowed() / Math.max(1, asserted));
             System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
-            System.out.println("  quiet GSI latency assertion -> irqfd write completed of the GSI the first producer asserts every "
-                    + LatencyProbe.EVERY + " of its storm assertions: " + probe.summary());
+            System.out.printf(Locale.ROOT, "  dispatcher CPU    %15.1f   ms per second (its thread's CPU time)%n", r.dispatcherCpuMsPerSec);
+            StormCommand.printLatency(r, "irqfd write completed");
             if (guest.failure() != null) {
                 System.out.println("  guest failure: " + guest.failure());
                 lost += 1;
@@ -100,7 +97,9 @@ final class KvmStorm {
             }
             System.out.printf(Locale.ROOT, "lost: %d   (per GSI: taken in = accepted, every asserted vector handled by the guest "
                     + "after the drain, guest-handled <= writes)%n", lost);
-            return lost == 0 && errors == 0 ? 0 : 1;
+            r.lost = lost;
+            r.errors = errors;
+            return r;
         }
     }
 

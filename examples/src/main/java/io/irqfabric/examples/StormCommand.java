@@ -3,6 +3,8 @@ package io.irqfabric.examples;
 import io.irqfabric.DispatcherWait;
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.InterruptSink;
+import io.irqfabric.ModerationPolicy;
 import io.irqfabric.eventfd.EventFdSink;
 import io.irqfabric.kvm.Kvm;
 import io.irqfabric.NativeCallException;
@@ -14,26 +16,31 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The main job: an interrupt storm through the fabric into real eventfds. P producer threads
- * assert interrupts over G GSIs as fast as they can for a few seconds; the dispatcher coalesces
- * them into eventfd writes. At the end the eventfds are read back and the run is checked for
- * loss.
+ * The main job: an interrupt storm through the fabric into real eventfds (or a KVM guest), and
+ * an open-loop load tester. P producer threads assert interrupts over G GSIs, flat out (the
+ * default) or on a schedule (steady, Poisson, bursty) at an offered rate; the last GSI is the
+ * quiet, latency-sensitive one, asserted at a low steady rate while the others storm. Latency is
+ * measured from each assertion's intended time. {@code --compare} runs the same load under
+ * several moderation policies and prints them side by side. At the end the eventfds are read
+ * back and every run is checked for loss.
  */
-@Command(name = "storm", mixinStandardHelpOptions = true, versionProvider = Main.ManifestVersion.class,
-        description = {"Interrupt storm through the fabric into real eventfds (or a KVM guest).",
+@Command(name = "storm", aliases = "load", mixinStandardHelpOptions = true, versionProvider = Main.ManifestVersion.class,
+        description = {"Interrupt storm and open-loop load tester through the fabric into real eventfds (or a KVM guest).",
             "Ctrl-C ends the storm early: the result so far is printed and a counters file the storm created is removed."})
 public final class StormCommand implements Callable<Integer> {
     /** The longest storm accepted: a day. */
     static final double MAX_SECONDS = 86_400;
+    /** The policies the noisy-neighbour preset compares when no --compare or --policy is given. */
+    static final String DEFAULT_COMPARE = "none,batch,window:50us,ratecap:20000,adaptive";
 
     @Spec
     CommandSpec spec;
@@ -41,20 +48,53 @@ public final class StormCommand implements Callable<Integer> {
     @Option(names = {"-p", "--producers"}, paramLabel = "N", description = "producer threads (default: ${DEFAULT-VALUE})")
     int producers = 1;
 
-    @Option(names = {"-g", "--gsis"}, paramLabel = "N", description = "GSIs the producers spread over (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-g", "--gsis"}, paramLabel = "N", description = "GSIs: the producers storm all but the last, the quiet one (default: ${DEFAULT-VALUE})")
     int gsis = 64;
 
-    @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS", description = "seconds of storm, at most a day (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS", description = "seconds of storm per policy, at most a day (default: ${DEFAULT-VALUE})")
     double seconds = 5;
 
     @Option(names = "--ring", paramLabel = "SLOTS", description = "ring slots, a power of two (default: ${DEFAULT-VALUE})")
     int ringSize = 4096;
 
-    @Option(names = "--wait", paramLabel = "STRATEGY", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-    DispatcherWait wait = DispatcherWait.YIELDING;
+    @Option(names = "--wait", paramLabel = "STRATEGY", description = "dispatcher wait strategy: ${COMPLETION-CANDIDATES} "
+            + "(default: YIELDING for one flat-out run, else PARKING, so the dispatcher's CPU time is its work, not its wait)")
+    DispatcherWait wait;
 
     @Option(names = "--counters-file", paramLabel = "FILE", description = "keep the fabric's counters in this file, readable live by './irqfabric stats FILE'")
     java.nio.file.Path countersFile;
+
+    @Option(names = "--pattern", paramLabel = "PATTERN", description = "offered load: flat-out (as fast as possible), steady, poisson, "
+            + "bursty (on/off: --burst assertions back to back, at --rate on average) (default: flat-out)")
+    String patternText = "flat-out";
+
+    @Option(names = "--rate", paramLabel = "RATE", description = "offered assertions/s over all stormed GSIs together (200k, 1.5M); steady, poisson and bursty need it or --rate-per-gsi")
+    String rateText;
+
+    @Option(names = "--rate-per-gsi", paramLabel = "RATE", description = "offered assertions/s per stormed GSI (instead of --rate)")
+    String ratePerGsiText;
+
+    @Option(names = "--burst", paramLabel = "N", description = "assertions per burst for --pattern bursty (default: ${DEFAULT-VALUE})")
+    int burst = 64;
+
+    @Option(names = "--quiet-rate", paramLabel = "RATE", description = "steady assertions/s of the quiet GSI, the last; 0: none (default: ${DEFAULT-VALUE})")
+    String quietRateText = "1k";
+
+    @Option(names = "--policy", paramLabel = "POLICY", description = "moderation policy of every GSI: none, batch, window:50us[:MAX], ratecap:N, adaptive[:TARGET[:MAX_DELAY]] (default: batch)")
+    String policyText;
+
+    @Option(names = "--compare", paramLabel = "POLICIES", description = "run the same load under each policy in turn (comma-separated) and print them side by side, e.g. " + DEFAULT_COMPARE)
+    String compareText;
+
+    @Option(names = "--preset", paramLabel = "PRESET", description = "noisy-neighbour: 8 stormed GSIs flat out, the quiet GSI at 1k/s steady, "
+            + "and the policies " + DEFAULT_COMPARE + " compared (options given explicitly win)")
+    String preset;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write results.json, results.csv, series.csv and PNG charts into this directory")
+    java.nio.file.Path outDir;
+
+    @Option(names = "--seed", paramLabel = "N", description = "seed of the schedules and GSI choices (default: ${DEFAULT-VALUE})")
+    long seed = 1;
 
     /** Applies the options every mode shares to a fabric builder. */
     InterruptFabric.Builder configure(InterruptFabric.Builder b) {
@@ -73,6 +113,16 @@ public final class StormCommand implements Callable<Integer> {
 
     /** Set when the JVM is shutting down (Ctrl-C): the producers end the storm early. */
     private static volatile boolean stopRequested;
+
+    /** @return whether Ctrl-C asked the storm to end */
+    static boolean stopRequested() {
+        return stopRequested;
+    }
+
+    /** The load, resolved from the options by {@link #validate()}. */
+    LoadRun.Spec load;
+    /** The policies to run, in order. */
+    List<ModerationPolicy> policies;
 
     @Override
     public Integer call() throws Exception {
@@ -111,7 +161,25 @@ public final class StormCommand implements Callable<Integer> {
         }
     }
 
-    private void validate() {
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    void validate() {
+        if (preset != null) {
+            if (!preset.equals("noisy-neighbour") && !preset.equals("noisy-neighbor")) {
+                throw new Main.UserException("unknown --preset '" + preset + "' (noisy-neighbour)");
+            }
+            if (!given("--gsis")) {
+                gsis = 9;
+            }
+            if (!given("--quiet-rate")) {
+                quietRateText = "1k";
+            }
+            if (compareText == null && policyText == null) {
+                compareText = DEFAULT_COMPARE;
+            }
+        }
         if (producers < 1) {
             throw new ParameterException(spec.commandLine(), "--producers must be at least 1, was " + producers);
         }
@@ -122,33 +190,186 @@ public final class StormCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                     "--duration must be a number of seconds in (0, " + (long) MAX_SECONDS + "], was " + seconds);
         }
+        if (burst < 1) {
+            throw new Main.UserException("--burst must be at least 1, was " + burst);
+        }
+        LoadSchedule.Pattern pattern;
+        try {
+            pattern = LoadSchedule.Pattern.parse(patternText);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UserException("--pattern: " + e.getMessage());
+        }
+        if (rateText != null && ratePerGsiText != null) {
+            throw new Main.UserException("--rate and --rate-per-gsi are exclusive: give one");
+        }
+        int stormed = gsis > 1 ? gsis - 1 : 1;
+        double rate = 0;
+        if (pattern == LoadSchedule.Pattern.FLAT_OUT) {
+            if (rateText != null || ratePerGsiText != null) {
+                throw new Main.UserException("--pattern flat-out sends as fast as it can: --rate is for steady, poisson and bursty");
+            }
+        } else if (rateText != null) {
+            rate = parseRate(rateText, "--rate", false);
+        } else if (ratePerGsiText != null) {
+            rate = parseRate(ratePerGsiText, "--rate-per-gsi", false) * stormed;
+        } else {
+            throw new Main.UserException("--pattern " + pattern.text() + " needs an offered rate: --rate (all GSIs) or --rate-per-gsi");
+        }
+        double quietRate = gsis > 1 ? parseRate(quietRateText, "--quiet-rate", true) : 0;
+        load = new LoadRun.Spec(producers, pattern, rate, burst, quietRate, seconds, seed);
+        if (compareText != null && policyText != null) {
+            throw new Main.UserException("--policy and --compare are exclusive: give one");
+        }
+        policies = new ArrayList<>();
+        for (String t : (compareText != null ? compareText : policyText != null ? policyText : "batch").split(",", -1)) {
+            try {
+                policies.add(ModerationPolicy.parse(t));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UserException((compareText != null ? "--compare: " : "--policy: ") + e.getMessage());
+            }
+        }
+        if (wait == null) {
+            wait = policies.size() == 1 && pattern == LoadSchedule.Pattern.FLAT_OUT ? DispatcherWait.YIELDING : DispatcherWait.PARKING;
+        }
         InterruptFabric.builder().ringSize(ringSize); // refuses what the fabric would, before anything starts
+        checkPoliciesSupported(policies);
+        if (outDir != null) {
+            try {
+                Files.createDirectories(outDir);
+            } catch (IOException | UnsupportedOperationException e) {
+                throw new Main.UserException("--out: cannot create directory " + outDir + ": " + e.getMessage());
+            }
+            if (!Files.isDirectory(outDir) || !Files.isWritable(outDir)) {
+                throw new Main.UserException("--out: " + outDir + " is not a writable directory");
+            }
+        }
+    }
+
+    /** A policy this build's dispatcher does not implement is the user's mistake: said before anything runs. */
+    private static void checkPoliciesSupported(List<ModerationPolicy> policies) {
+        InterruptSink none = gsi -> 0;
+        try (InterruptFabric f = InterruptFabric.builder().gsiCount(1).waitStrategy(DispatcherWait.PARKING).sink(none).build()) {
+            for (ModerationPolicy p : policies) {
+                try {
+                    f.moderate(0, p);
+                } catch (UnsupportedOperationException e) {
+                    throw new Main.UserException("policy " + p + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * @param text    for example 200k, 1.5M, 20000
+     * @param option  the option, for the message
+     * @param zeroOk  whether 0 is accepted
+     * @return the rate per second
+     * @throws Main.UserException if it is not a rate
+     */
+    static double parseRate(String text, String option, boolean zeroOk) {
+        String t = text.trim();
+        double unit = 1;
+        if (t.endsWith("k") || t.endsWith("K")) {
+            unit = 1e3;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m") || t.endsWith("M")) {
+            unit = 1e6;
+            t = t.substring(0, t.length() - 1);
+        }
+        double v;
+        try {
+            v = Double.parseDouble(t) * unit;
+        } catch (NumberFormatException e) {
+            throw new Main.UserException(option + ": '" + text + "' is not a rate (assertions/s: 20000, 200k, 1.5M)");
+        }
+        if (!(v >= 0 && v <= 1e9) || (v == 0 && !zeroOk) || t.matches(".*[a-zA-Z].*")) { // also NaN, Infinity
+            throw new Main.UserException(option + ": '" + text + "' must be " + (zeroOk ? "0" : "more than 0") + " .. 1G assertions/s");
+        }
+        return v;
     }
 
     private int storm() throws Exception {
+        boolean kvm = false;
         if (target != Target.eventfd) {
             String why = Kvm.unavailableReason();
             if (why == null) {
-                return KvmStorm.run(this);
-            }
-            if (target == Target.kvm) {
+                kvm = true;
+            } else if (target == Target.kvm) {
                 throw new Main.UserException("--target kvm but /dev/kvm is not usable: " + why);
+            } else {
+                System.out.println("storm: /dev/kvm not usable (" + why + "): storming real eventfds instead");
             }
-            System.out.println("storm: /dev/kvm not usable (" + why + "): storming real eventfds instead");
         }
-        System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, ring %d, dispatcher %s, sink: real eventfds%n",
-                producers, gsis, seconds, ringSize, wait);
+        List<LoadRun.Result> results = new ArrayList<>();
+        int status = 0;
+        for (ModerationPolicy p : policies) {
+            if (stopRequested) {
+                break;
+            }
+            LoadRun.Result r = kvm ? KvmStorm.run(this, p) : eventFds(p);
+            results.add(r);
+            if (r.lost != 0 || r.errors != 0) {
+                status = 1;
+            }
+        }
+        if (results.size() > 1) {
+            System.out.println();
+            System.out.print(LoadReport.table(describe(kvm), results));
+        }
+        if (outDir != null) {
+            List<Path> written = LoadReport.write(outDir, describe(kvm), results);
+            System.out.println("written: " + written.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", ")));
+        }
+        return status;
+    }
+
+    /** @return one line saying what load was offered, for the table and the files */
+    String describe(boolean kvm) {
+        StringBuilder b = new StringBuilder();
+        b.append(load.pattern().text());
+        if (load.pattern() != LoadSchedule.Pattern.FLAT_OUT) {
+            b.append(' ').append(LoadRun.rate(load.rate()));
+            if (load.pattern() == LoadSchedule.Pattern.BURSTY) {
+                b.append(" in bursts of ").append(load.burst());
+            }
+        }
+        int stormed = gsis > 1 ? gsis - 1 : 1;
+        b.append(String.format(Locale.ROOT, " over %d GSIs, %d producer(s), %.1f s per policy", stormed, producers, seconds));
+        if (load.quietRate() > 0) {
+            b.append(", quiet GSI ").append(LoadRun.rate(load.quietRate())).append(" steady");
+        }
+        b.append(", dispatcher ").append(wait).append(", target ").append(kvm ? "KVM guest" : "eventfd");
+        return b.toString();
+    }
+
+    private LoadRun.Result eventFds(ModerationPolicy policy) throws Exception {
+        System.out.printf(Locale.ROOT, "irqfabric storm: %d producer(s) x %d GSIs for %.1f s, %s, policy %s, ring %d, dispatcher %s, sink: real eventfds%n",
+                producers, gsis, seconds, describePattern(), policy, ringSize, wait);
         try (EventFdSink sink = createEventFds(gsis)) {
-            LatencyProbe probe = new LatencyProbe(sink, gsis - 1);
+            LatencyProbe probe = new LatencyProbe(sink, gsis, gsis > 1 ? gsis - 1 : -1, System::nanoTime);
             try (InterruptFabric fabric = configure(InterruptFabric.builder().gsiCount(gsis)).sink(probe).build()) {
-                StormResult r = runStorm(fabric, producers, 0, gsis, seconds, probe, "eventfd writes"); // closes the fabric
+                for (int g = 0; g < gsis; g++) {
+                    fabric.moderate(g, policy);
+                }
+                LoadRun.Result r = LoadRun.run(load, policy, fabric, probe, 0, gsis > 1 ? gsis - 1 : 1, null,
+                        "eventfd writes", System.out, () -> stopRequested); // closes the fabric
+                r.target = "eventfd";
                 long[] readBack = new long[gsis];
                 for (int g = 0; g < gsis; g++) {
                     readBack[g] = sink.eventFd(g).read();
                 }
-                return report(r, fabric.counters(), readBack, probe);
+                report(r, fabric.counters(), readBack);
+                return r;
             }
         }
+    }
+
+    String describePattern() {
+        if (load.pattern() == LoadSchedule.Pattern.FLAT_OUT) {
+            return "flat out";
+        }
+        return load.pattern().text() + " " + LoadRun.rate(load.rate())
+                + (load.pattern() == LoadSchedule.Pattern.BURSTY ? " in bursts of " + load.burst() : "");
     }
 
     /** One eventfd per GSI; running out of file descriptors is the user's limit, not a bug. */
@@ -167,115 +388,6 @@ public final class StormCommand implements Callable<Integer> {
     private static final int ENFILE = 23;
     private static final int EMFILE = 24;
 
-    /** What the producers did. */
-    static final class StormResult {
-        final long[] accepted;
-        final double elapsedSeconds;
-
-        StormResult(long[] accepted, double elapsedSeconds) {
-            this.accepted = accepted;
-            this.elapsedSeconds = elapsedSeconds;
-        }
-    }
-
-    /** Extra text for the progress line (the KVM mode adds guest-handled/s); may be null. */
-    static java.util.function.Supplier<String> progressExtra;
-
-    /**
-     * Runs the producers for {@code seconds}, prints a progress line a second, then closes the
-     * fabric (which delivers everything accepted).
-     */
-    static StormResult runStorm(InterruptFabric fabric, int producers, int baseGsi, int gsis, double seconds,
-                                LatencyProbe probe, String writes) throws InterruptedException {
-        long[][] accepted = new long[producers][gsis];
-        // The producers storm every GSI but the probe's quiet one (the last): the latency it
-        // measures is a quiet device's while the others storm.
-        final int stormed = gsis > 1 ? gsis - 1 : 1;
-        AtomicLongArray progress = new AtomicLongArray(producers * 16); // one cache line per producer
-        CountDownLatch start = new CountDownLatch(1);
-        long durationNanos = (long) (seconds * 1e9);
-        List<Thread> threads = new ArrayList<>();
-        for (int p = 0; p < producers; p++) {
-            final int id = p;
-            Thread t = new Thread(() -> {
-                long[] mine = accepted[id];
-                long x = 0x9E3779B97F4A7C15L * (id + 1); // xorshift: a cheap, allocation-free GSI pattern
-                try {
-                    start.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                long end = System.nanoTime() + durationNanos;
-                long n = 0;
-                while (true) {
-                    for (int i = 0; i < 256; i++) {
-                        x ^= x << 13;
-                        x ^= x >>> 7;
-                        x ^= x << 17;
-                        int g = (int) ((x >>> 33) % stormed);
-                        fabric.trigger(baseGsi + g);
-                        mine[g]++;
-                    }
-                    if (id == 0 && (n & (LatencyProbe.EVERY - 1)) == 0) {
-                        probe.maybeSample(fabric);
-                    }
-                    n += 256;
-                    progress.lazySet(id * 16, n);
-                    if (System.nanoTime() >= end || stopRequested) {
-                        break;
-                    }
-                }
-            }, "storm-producer-" + p);
-            threads.add(t);
-            t.start();
-        }
-        FabricCounters c = fabric.counters();
-        long t0 = System.nanoTime();
-        start.countDown();
-        long lastAsserted = 0;
-        long lastDelivered = 0;
-        long lastT = t0;
-        boolean running = true;
-        while (running) {
-            threads.get(0).join(1000);
-            running = false;
-            for (Thread t : threads) {
-                running |= t.isAlive();
-            }
-            long now = System.nanoTime();
-            long produced = 0;
-            for (int p = 0; p < producers; p++) {
-                produced += progress.get(p * 16);
-            }
-            long delivered = c.totalDelivered();
-            String extra = progressExtra == null ? "" : progressExtra.get();
-            double dt = (now - lastT) / 1e9;
-            if (dt > 0.05) {
-                System.out.printf(Locale.ROOT, "  t=%4.1fs  assertions %7.2f M/s  %s %6.3f M/s  coalescing %6.1f:1  overflowed %d%s%n",
-                        (now - t0) / 1e9, (produced - lastAsserted) / dt / 1e6, writes, (delivered - lastDelivered) / dt / 1e6,
-                        ratio(produced - lastAsserted, delivered - lastDelivered), c.totalOverflowed(), extra);
-            }
-            lastAsserted = produced;
-            lastDelivered = delivered;
-            lastT = now;
-        }
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        if (stopRequested) {
-            System.out.printf(Locale.ROOT, "interrupted after %.1f s: draining the fabric, then the result so far%n", elapsed);
-        }
-        fabric.close();
-        long[] total = new long[baseGsi + gsis];
-        for (long[] a : accepted) {
-            for (int g = 0; g < gsis; g++) {
-                total[baseGsi + g] += a[g];
-            }
-        }
-        for (int g = baseGsi; g < baseGsi + gsis; g++) {
-            total[g] += probe.triggered(g);
-        }
-        return new StormResult(total, elapsed);
-    }
-
     /**
      * Prints the result and checks for loss; returns the exit code (0 if nothing lost).
      *
@@ -285,7 +397,7 @@ public final class StormCommand implements Callable<Integer> {
      * GSI that was asserted was delivered. (The stronger "a delivery starts after every assertion"
      * is proven with a logical clock in the coverage stress tests, which would slow a storm.)
      */
-    static int report(StormResult r, FabricCounters c, long[] readBack, LatencyProbe probe) {
+    static int report(LoadRun.Result r, FabricCounters c, long[] readBack) {
         long asserted = 0;
         long writes = 0;
         long lost = 0;
@@ -300,8 +412,11 @@ public final class StormCommand implements Callable<Integer> {
                 lost += r.accepted[g];
             }
         }
-        double s = r.elapsedSeconds;
-        System.out.println("result:");
+        double s = r.seconds;
+        r.deliveries = writes;
+        r.lost = lost;
+        r.errors = errors;
+        System.out.println("result: policy " + r.policy);
         System.out.printf(Locale.ROOT, "  assertions        %,15d   (%.2f M/s)%n", asserted, asserted / s / 1e6);
         System.out.printf(Locale.ROOT, "  eventfd writes    %,15d   (%.3f M/s, read back from the eventfds)%n", writes, writes / s / 1e6);
         System.out.printf(Locale.ROOT, "  coalescing ratio  %15.1f   assertions per eventfd write%n", ratio(asserted, writes));
@@ -314,10 +429,19 @@ public final class StormCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  at the source     %,15d   (%.1f%% of assertions rode on an event already in the ring)%n",
                 atSource, 100.0 * atSource / Math.max(1, asserted));
         System.out.printf(Locale.ROOT, "  errors            %,15d%n", errors);
-        System.out.println("  quiet GSI latency assertion -> eventfd write completed of GSI " + (c.gsiCount() - 1)
-                + ", which the first producer asserts every " + LatencyProbe.EVERY + " of its storm assertions: " + probe.summary());
+        System.out.printf(Locale.ROOT, "  dispatcher CPU    %15.1f   ms per second (its thread's CPU time)%n", r.dispatcherCpuMsPerSec);
+        printLatency(r, "eventfd write completed");
         System.out.printf(Locale.ROOT, "lost: %d   (per GSI: taken in = accepted, eventfd read-back = writes, every asserted GSI delivered)%n", lost);
         return lost == 0 && errors == 0 ? 0 : 1;
+    }
+
+    /** Prints the latency lines of a result. */
+    static void printLatency(LoadRun.Result r, String delivered) {
+        System.out.println("  latency: intended send time -> " + delivered + ", per delivery (of the oldest assertion it covers)");
+        System.out.println("    stormed GSIs    " + LatencyProbe.summary(r.storm));
+        if (r.quiet.getTotalCount() > 0) {
+            System.out.println("    quiet GSI       " + LatencyProbe.summary(r.quiet));
+        }
     }
 
     static double ratio(long a, long b) {
