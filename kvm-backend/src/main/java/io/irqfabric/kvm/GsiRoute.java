@@ -1,5 +1,7 @@
 package io.irqfabric.kvm;
 
+import io.irqfabric.kvm.sys.KvmAbi;
+
 /**
  * One entry of KVM's GSI routing table ({@code struct kvm_irq_routing_entry}): a GSI routed
  * either to an MSI message or to a pin of an in-kernel interrupt controller.

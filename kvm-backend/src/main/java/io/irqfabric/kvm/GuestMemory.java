@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.irqfabric.kvm.sys.LibC;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,9 +39,9 @@ public final class GuestMemory implements AutoCloseable {
         }
         // SAFETY: an anonymous private mapping at a kernel-chosen address; no fd, no existing
         // memory is touched. The result is checked against MAP_FAILED.
-        long a = KvmNative.mmap(0L, size, KvmNative.PROT_READ | KvmNative.PROT_WRITE,
-                KvmNative.MAP_PRIVATE | KvmNative.MAP_ANONYMOUS | KvmNative.MAP_NORESERVE, -1, 0L);
-        if (a == KvmNative.MAP_FAILED) {
+        long a = LibC.mmap(0L, size, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0L);
+        if (a == LibC.MAP_FAILED) {
             throw new KvmException("mmap(guest memory)", Native.getLastError());
         }
         return new GuestMemory(a, size);
@@ -112,7 +113,7 @@ public final class GuestMemory implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             // SAFETY: address/size are exactly the mapping made in allocate(), unmapped once.
-            KvmNative.munmap(address, size);
+            LibC.munmap(address, size);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.irqfabric.kvm;
 
 import com.sun.jna.Native;
+import io.irqfabric.kvm.sys.KvmAbi;
+import io.irqfabric.kvm.sys.LibC;
 
 /**
  * An open {@code /dev/kvm}: the system-level ioctls (API version, capabilities, VM creation).
@@ -80,7 +82,7 @@ public final class Kvm implements AutoCloseable {
     public static Kvm open(String path) {
         // SAFETY: open takes a Java String JNA copies into a NUL-terminated native buffer for the
         // call's duration; it returns a new descriptor or -1.
-        int f = KvmNative.open(path, KvmNative.O_RDWR | KvmNative.O_CLOEXEC);
+        int f = LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC);
         if (f < 0) {
             int errno = Native.getLastError();
             throw new KvmException("open(" + path + ")", errno);

@@ -1,6 +1,7 @@
 package io.irqfabric.kvm;
 
 import io.irqfabric.NativeCallException;
+import io.irqfabric.kvm.sys.LibC;
 
 /**
  * A KVM ioctl (or the open/mmap around it) failed. {@link #call()} names the ioctl, e.g.
@@ -14,7 +15,7 @@ public class KvmException extends NativeCallException {
      * @param errno the errno it failed with
      */
     public KvmException(String call, int errno) {
-        super(call, errno, KvmNative.describe(errno));
+        super(call, errno, LibC.describe(errno));
     }
 
     /**
@@ -23,6 +24,6 @@ public class KvmException extends NativeCallException {
      * @param detail what was being attempted (appended to the message)
      */
     public KvmException(String call, int errno, String detail) {
-        super(call, errno, KvmNative.describe(errno) + ": " + detail);
+        super(call, errno, LibC.describe(errno) + ": " + detail);
     }
 }

@@ -3,6 +3,8 @@ package io.irqfabric.kvm;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.irqfabric.kvm.sys.KvmAbi;
+import io.irqfabric.kvm.sys.LibC;
 
 /**
  * A KVM vCPU: its fd, its mmap'ed {@code kvm_run} page, registers, and {@link #run()}.
@@ -59,12 +61,12 @@ public final class KvmVcpu implements AutoCloseable {
     static KvmVcpu map(int vcpuFd, int id, int mmapSize) {
         // SAFETY: maps the vCPU's kvm_run area from a vCPU fd we just created and own; size is
         // KVM_GET_VCPU_MMAP_SIZE. Checked against MAP_FAILED.
-        long a = KvmNative.mmap(0L, mmapSize, KvmNative.PROT_READ | KvmNative.PROT_WRITE,
-                KvmNative.MAP_SHARED, vcpuFd, 0L);
-        if (a == KvmNative.MAP_FAILED) {
+        long a = LibC.mmap(0L, mmapSize, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_SHARED, vcpuFd, 0L);
+        if (a == LibC.MAP_FAILED) {
             int errno = Native.getLastError();
             // SAFETY: vcpuFd is ours and not yet wrapped; closed once here.
-            KvmNative.close(vcpuFd);
+            LibC.close(vcpuFd);
             throw new KvmException("mmap(kvm_run)", errno);
         }
         return new KvmVcpu(vcpuFd, id, a, mmapSize);
@@ -135,10 +137,10 @@ public final class KvmVcpu implements AutoCloseable {
         int f = fd.get("KVM_RUN");
         // SAFETY: f is the owned, open vCPU fd; KVM_RUN takes no argument and communicates
         // through the kvm_run page this object keeps mapped until close().
-        int r = KvmNative.ioctl(f, KvmAbi.KVM_RUN, 0L);
+        int r = LibC.ioctl(f, KvmAbi.KVM_RUN, 0L);
         if (r < 0) {
             int errno = Native.getLastError();
-            if (errno == KvmNative.EINTR || errno == KvmNative.EAGAIN) {
+            if (errno == LibC.EINTR || errno == LibC.EAGAIN) {
                 return RUN_INTERRUPTED;
             }
             throw new KvmException("KVM_RUN", errno);
@@ -228,7 +230,7 @@ public final class KvmVcpu implements AutoCloseable {
             fd.close();
             // SAFETY: runAddress/runSize are exactly the mapping made in map(); the fd close
             // above is atomic and happens once, so this unmaps once.
-            KvmNative.munmap(runAddress, runSize);
+            LibC.munmap(runAddress, runSize);
         }
     }
 

@@ -202,4 +202,49 @@ class KvmRoutingManagerTest {
             assertNotEquals(-1, e.getMessage().indexOf("KVM_SET_GSI_ROUTING"));
         }
     }
+
+    /**
+     * A KVM_SET_GSI_ROUTING that KVM refuses through the manager: the committed state stays what
+     * KVM still has (the route of GSI 30 and its irqfd, deassigned for the change, back in place),
+     * the KVM GSI planned for the new route is free again, and the change stays staged until a
+     * commit KVM takes. KVM refuses the table for real: with {@code KVM_X2APIC_API_USE_32BIT_IDS}
+     * enabled it rejects an MSI route whose address_hi has a low byte.
+     */
+    @Test
+    void aRoutingTableKvmRefusesLeavesTheCommittedStateAndIsRetried() {
+        try (KvmRoutingManager m = manager(64, 0)) {
+            m.setMsiRoute(30, ADDR, TestMsi.edge(0x40));
+            m.commitRoutes();
+            assertEquals(24, m.kvmGsi(30));
+            assertTrue(m.isIrqFdAssigned(30));
+            vm.enableCap(KVM_CAP_X2APIC_API, KVM_X2APIC_API_USE_32BIT_IDS);
+
+            m.removeRoute(30);
+            m.setMsiRoute(31, ADDR | (1L << 32), TestMsi.edge(0x41)); // address_hi = 1: refused
+            trace.clear();
+            m.commitRoutes();
+            assertEquals(List.of("IRQFD- 24", "IRQFD+ 24"), trace, "deassigned for the change, back after the refusal");
+            KvmException e = assertInstanceOf(KvmException.class, reported.get(reported.size() - 1).cause());
+            assertEquals("KVM_SET_GSI_ROUTING", e.call());
+            assertEquals(22, e.errno(), e.getMessage());
+            assertEquals(24, m.kvmGsi(30), "KVM still has the old table");
+            assertTrue(m.isIrqFdAssigned(30));
+            assertEquals(-1, m.kvmGsi(31));
+            assertEquals(IRQCHIP_ROUTES + 1, m.routesInUse());
+            assertTrue(m.hasPendingRoutes(), "the refused change stays staged");
+
+            m.setMsiRoute(31, ADDR, TestMsi.edge(0x41));
+            m.commitRoutes();
+            assertFalse(m.hasPendingRoutes());
+            assertEquals(-1, m.kvmGsi(30));
+            assertFalse(m.isIrqFdAssigned(30));
+            assertEquals(25, m.kvmGsi(31), "the KVM GSI planned for the refused table was freed");
+            assertTrue(m.isIrqFdAssigned(31));
+            assertEquals(IRQCHIP_ROUTES + 1, m.routesInUse());
+        }
+    }
+
+    /** {@code KVM_CAP_X2APIC_API} and its {@code KVM_X2APIC_API_USE_32BIT_IDS} flag (linux/kvm.h). */
+    private static final int KVM_CAP_X2APIC_API = 129;
+    private static final long KVM_X2APIC_API_USE_32BIT_IDS = 1;
 }
