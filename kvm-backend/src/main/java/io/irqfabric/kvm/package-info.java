@@ -14,7 +14,7 @@
  * </pre>
  * The fabric's GSI numbers are mapped to KVM GSIs lazily by {@link io.irqfabric.kvm.KvmRoutingManager}.
  * In {@link io.irqfabric.kvm.IrqchipMode#SPLIT} mode the fabric's IOAPIC is the guest's IOAPIC:
- * the vCPU loop ({@link io.irqfabric.kvm.KvmGuestVm}) forwards MMIO exits at 0xFEC00000 and
+ * the VMM's vCPU loop forwards MMIO exits at 0xFEC00000 and
  * KVM_EXIT_IOAPIC_EOI to it, and its redirection entries arrive as MSI routes on KVM GSIs 0-23.
  *
  * <h2>Bindings</h2>
@@ -26,7 +26,8 @@
  * failure is a {@link io.irqfabric.kvm.KvmException} naming the ioctl and errno.
  *
  * <h2>The test guest</h2>
- * {@link io.irqfabric.kvm.GuestImage} documents the guest's memory layout and code;
- * {@link io.irqfabric.kvm.KvmGuestVm} runs it.
+ * A hand-assembled x86 guest and the vCPU loop that runs it (the KVM end-to-end tests, the
+ * storm and the benchmarks use it) are a module of their own, {@code kvm-testguest}
+ * ({@code io.irqfabric.kvm.testguest}); the library does not ship them.
  */
 package io.irqfabric.kvm;

@@ -1,7 +1,14 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.kvm.GuestMemory;
+import io.irqfabric.kvm.IrqchipMode;
+import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.KvmException;
+import io.irqfabric.kvm.KvmRoutingManager;
+import io.irqfabric.kvm.KvmVcpu;
+import io.irqfabric.kvm.KvmVm;
 import io.irqfabric.msi.MsiMessage;
 
 import java.util.concurrent.CountDownLatch;

@@ -1,4 +1,7 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
+
+import io.irqfabric.kvm.GuestMemory;
+import io.irqfabric.kvm.KvmVcpu;
 
 import java.io.IOException;
 import java.nio.file.Files;
