@@ -1,10 +1,11 @@
 package io.irqfabric.msi;
 
-import java.util.Arrays;
+import io.irqfabric.support.ArrayRecords;
 
 /**
  * Everything an MSI-X table holds, as {@link MsixTable#state()} captures it and
- * {@link MsixTable#setState(MsixState)} applies it. Immutable: arrays are copied in and out.
+ * {@link MsixTable#setState(MsixState)} applies it. Immutable: arrays are copied in and out, and
+ * compared, hashed and printed by content.
  * Vector {@code v}'s bits are bit {@code v % 64} of word {@code v / 64} in the bitmaps.
  *
  * @param control      message control: {@link MsixTable#CONTROL_ENABLE} and
@@ -118,21 +119,16 @@ public record MsixState(int control, long[] address, int[] data, long[] vectorMa
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof MsixState s && control == s.control && Arrays.equals(address, s.address)
-                && Arrays.equals(data, s.data) && Arrays.equals(vectorMasks, s.vectorMasks)
-                && Arrays.equals(pending, s.pending) && Arrays.equals(routed, s.routed)
-                && Arrays.equals(routeAddress, s.routeAddress) && Arrays.equals(routeData, s.routeData);
+        return ArrayRecords.equals(this, o);
     }
 
     @Override
     public int hashCode() {
-        return ((control * 31 + Arrays.hashCode(address)) * 31 + Arrays.hashCode(data)) * 31 + Arrays.hashCode(pending);
+        return ArrayRecords.hashCode(this);
     }
 
     @Override
     public String toString() {
-        return "MsixState[control=0x" + Integer.toHexString(control) + ", vectors=" + address.length
-                + ", masks=" + Arrays.toString(vectorMasks) + ", pending=" + Arrays.toString(pending)
-                + ", routed=" + Arrays.toString(routed) + "]";
+        return ArrayRecords.toString(this);
     }
 }
