@@ -60,19 +60,19 @@ public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, 
         return a.clone();
     }
 
-    /** @return a copy of the redirection entries, one per pin */
+    /** {@return a copy of the redirection entries, one per pin} */
     @Override
     public long[] entries() {
         return entries.clone();
     }
 
-    /** @return a copy of the routed MSI addresses, one per pin */
+    /** {@return a copy of the routed MSI addresses, one per pin} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per pin */
+    /** {@return a copy of the routed MSI data, one per pin} */
     @Override
     public int[] routeData() {
         return routeData.clone();

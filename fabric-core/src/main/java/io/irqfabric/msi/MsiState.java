@@ -47,18 +47,18 @@ public record MsiState(int control, int addressLow, int addressHigh, int data, i
         routeData = routeData.clone();
     }
 
-    /** @return the number of vectors */
+    /** {@return the number of vectors} */
     public int vectors() {
         return routeAddress.length;
     }
 
-    /** @return a copy of the routed MSI addresses, one per vector */
+    /** {@return a copy of the routed MSI addresses, one per vector} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per vector */
+    /** {@return a copy of the routed MSI data, one per vector} */
     @Override
     public int[] routeData() {
         return routeData.clone();

@@ -61,57 +61,58 @@ public record MsixState(int control, long[] address, int[] data, long[] vectorMa
         routeData = routeData.clone();
     }
 
-    /** @return the number of vectors */
+    /** {@return the number of vectors} */
     public int vectors() {
         return address.length;
     }
 
     /**
+     * {@return bit {@code v} of {@code bitmap}}
+     *
      * @param bitmap one of the bitmaps
      * @param v      a vector
-     * @return bit {@code v} of {@code bitmap}
      */
     public static boolean bit(long[] bitmap, int v) {
         return (bitmap[v >>> 6] & (1L << (v & 63))) != 0;
     }
 
-    /** @return a copy of the message addresses, one per vector */
+    /** {@return a copy of the message addresses, one per vector} */
     @Override
     public long[] address() {
         return address.clone();
     }
 
-    /** @return a copy of the message data, one per vector */
+    /** {@return a copy of the message data, one per vector} */
     @Override
     public int[] data() {
         return data.clone();
     }
 
-    /** @return a copy of the bitmap of vector control mask bits */
+    /** {@return a copy of the bitmap of vector control mask bits} */
     @Override
     public long[] vectorMasks() {
         return vectorMasks.clone();
     }
 
-    /** @return a copy of the bitmap of pending bits (the PBA) */
+    /** {@return a copy of the bitmap of pending bits (the PBA)} */
     @Override
     public long[] pending() {
         return pending.clone();
     }
 
-    /** @return a copy of the bitmap of vectors that have a route at the route listener */
+    /** {@return a copy of the bitmap of vectors that have a route at the route listener} */
     @Override
     public long[] routed() {
         return routed.clone();
     }
 
-    /** @return a copy of the routed MSI addresses, one per vector */
+    /** {@return a copy of the routed MSI addresses, one per vector} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per vector */
+    /** {@return a copy of the routed MSI data, one per vector} */
     @Override
     public int[] routeData() {
         return routeData.clone();

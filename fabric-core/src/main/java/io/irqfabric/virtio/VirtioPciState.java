@@ -36,7 +36,7 @@ public record VirtioPciState(int[] queueVectors, int configVector) {
         }
     }
 
-    /** @return a copy of the per-queue vectors */
+    /** {@return a copy of the per-queue vectors} */
     @Override
     public int[] queueVectors() {
         return queueVectors.clone();

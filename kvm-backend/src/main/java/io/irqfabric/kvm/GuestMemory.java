@@ -47,19 +47,20 @@ public final class GuestMemory implements AutoCloseable {
         return new GuestMemory(a, size);
     }
 
-    /** @return the host virtual address of byte 0 */
+    /** {@return the host virtual address of byte 0} */
     public long hostAddress() {
         return address;
     }
 
-    /** @return the size in bytes */
+    /** {@return the size in bytes} */
     public long size() {
         return size;
     }
 
     /**
+     * {@return the 32-bit little-endian value there}
+     *
      * @param offset byte offset (4-byte aligned)
-     * @return the 32-bit little-endian value there
      */
     public int getInt(long offset) {
         check(offset, 4);
@@ -69,6 +70,8 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * Stores a 32-bit value.
+     *
      * @param offset byte offset (4-byte aligned)
      * @param value  the 32-bit value to store
      */
@@ -79,6 +82,8 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * Copies bytes in.
+     *
      * @param offset byte offset
      * @param bytes  bytes to copy in
      */
@@ -89,9 +94,10 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * {@return a copy of the range}
+     *
      * @param offset byte offset
      * @param length bytes to copy out
-     * @return a copy of the range
      */
     public byte[] getBytes(long offset, int length) {
         check(offset, length);

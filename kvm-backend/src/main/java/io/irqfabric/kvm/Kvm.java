@@ -67,7 +67,7 @@ public final class Kvm implements AutoCloseable {
         return open(devicePath());
     }
 
-    /** @return {@link #DEVICE}, or the {@link #DEVICE_PROPERTY} system property if set */
+    /** {@return {@link #DEVICE}, or the {@link #DEVICE_PROPERTY} system property if set} */
     public static String devicePath() {
         return System.getProperty(DEVICE_PROPERTY, DEVICE);
     }
@@ -113,7 +113,7 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
-    /** @return the KVM API version (always 12 once open) */
+    /** {@return the KVM API version (always 12 once open)} */
     public int apiVersion() {
         return apiVersion;
     }
@@ -128,7 +128,7 @@ public final class Kvm implements AutoCloseable {
         return fd.ioctl("KVM_CHECK_EXTENSION", KvmAbi.KVM_CHECK_EXTENSION, cap);
     }
 
-    /** @return the size of the {@code kvm_run} area to mmap from each vCPU fd */
+    /** {@return the size of the {@code kvm_run} area to mmap from each vCPU fd} */
     public int vcpuMmapSize() {
         return fd.ioctl("KVM_GET_VCPU_MMAP_SIZE", KvmAbi.KVM_GET_VCPU_MMAP_SIZE, 0L);
     }

@@ -11,6 +11,8 @@ public class KvmException extends NativeCallException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * A failed call, described by its errno.
+     *
      * @param call  the ioctl or syscall name
      * @param errno the errno it failed with
      */
@@ -19,6 +21,8 @@ public class KvmException extends NativeCallException {
     }
 
     /**
+     * A failed call, described by its errno and what was being attempted.
+     *
      * @param call   the ioctl or syscall name
      * @param errno  the errno it failed with
      * @param detail what was being attempted (appended to the message)

@@ -106,6 +106,8 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
     }
 
     /**
+     * A manager with a route cap and an error handler of the caller's.
+     *
      * @param vm        the VM (irqchip already created or split irqchip enabled)
      * @param mode      where the irqchip lives
      * @param gsiCount  the fabric's GSI count (the sink's size)
@@ -157,29 +159,30 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         return List.copyOf(r);
     }
 
-    /** @return the sink to give the fabric ({@code InterruptFabric.Builder.sink}) */
+    /** {@return the sink to give the fabric ({@code InterruptFabric.Builder.sink})} */
     public EventFdSink sink() {
         return sink;
     }
 
-    /** @return the irqchip mode */
+    /** {@return the irqchip mode} */
     public IrqchipMode mode() {
         return mode;
     }
 
-    /** @return the most entries the routing table may hold */
+    /** {@return the most entries the routing table may hold} */
     public int routeLimit() {
         return routeLimit;
     }
 
-    /** @return entries in KVM's table now (irqchip routes plus committed MSI routes) */
+    /** {@return entries in KVM's table now (irqchip routes plus committed MSI routes)} */
     public synchronized int routesInUse() {
         return fixedRoutes.size() + routedCount;
     }
 
     /**
+     * {@return the KVM GSI its committed route uses, or -1 if it has none}
+     *
      * @param fabricGsi a fabric GSI
-     * @return the KVM GSI its committed route uses, or -1 if it has none
      */
     public synchronized int kvmGsi(int fabricGsi) {
         checkGsi(fabricGsi);
@@ -187,25 +190,26 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
     }
 
     /**
+     * {@return true if its irqfd is assigned in KVM now}
+     *
      * @param fabricGsi a fabric GSI
-     * @return true if its irqfd is assigned in KVM now
      */
     public synchronized boolean isIrqFdAssigned(int fabricGsi) {
         checkGsi(fabricGsi);
         return gsis[fabricGsi].irqfdAssigned;
     }
 
-    /** @return how many KVM_SET_GSI_ROUTING calls were made */
+    /** {@return how many KVM_SET_GSI_ROUTING calls were made} */
     public synchronized long routingCommits() {
         return routingCommits;
     }
 
-    /** @return how many KVM_IRQFD assigns were made */
+    /** {@return how many KVM_IRQFD assigns were made} */
     public synchronized long irqfdAssigns() {
         return irqfdAssigns;
     }
 
-    /** @return how many KVM_IRQFD deassigns were made */
+    /** {@return how many KVM_IRQFD deassigns were made} */
     public synchronized long irqfdDeassigns() {
         return irqfdDeassigns;
     }

@@ -25,7 +25,7 @@ public final class KvmVm implements AutoCloseable {
         this.fd = new OwnedFd(fd);
     }
 
-    /** @return the {@link Kvm} this VM was created from */
+    /** {@return the {@link Kvm} this VM was created from} */
     public Kvm kvm() {
         return kvm;
     }
