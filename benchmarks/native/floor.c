@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
 
 /* ---- e2e: the test guest ----------------------------------------------------------------
  *
- * The guest is kvm-backend's GuestImage (written to a file by the runner): a 64 KiB memory
+ * The guest is kvm-testguest's GuestImage (written to a file by the runner): a 64 KiB memory
  * image loaded at GPA 0, 32-bit protected mode without paging, entered at 0x8000 with the
  * stack at 0xF000, GDT at 0x1000 (code 0x08, data 0x10), IDT at 0x2000. It enables its LAPIC,
  * writes READY_MAGIC at 0x3F00, then waits in sti; hlt and counts each interrupt in a u32 per

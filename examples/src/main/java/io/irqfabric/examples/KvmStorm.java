@@ -3,13 +3,13 @@ package io.irqfabric.examples;
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.ModerationPolicy;
-import io.irqfabric.kvm.KvmGuestVm;
+import io.irqfabric.kvm.testguest.KvmGuestVm;
 
 import java.util.Locale;
 
 /**
  * The storm's KVM mode: the fabric's eventfds are KVM irqfds on MSI routes into a real running
- * guest (kvm-backend's test guest, in-kernel irqchip), and the guest counts every interrupt it
+ * guest (kvm-testguest's guest, in-kernel irqchip), and the guest counts every interrupt it
  * handles per vector in its own memory. Fabric GSI {@code 24 + i} (0-23 are the in-kernel
  * IOAPIC's pins) is routed to guest vector {@code 0x40 + i}.
  *

@@ -22,7 +22,7 @@ import io.irqfabric.FabricStateException;
  * {@link IoapicPort#openSharedLine(int)}.
  */
 public interface IoapicLine extends AutoCloseable {
-    /** @return the pin this source drives */
+    /** {@return the pin this source drives} */
     int pin();
 
     /**
@@ -43,7 +43,7 @@ public interface IoapicLine extends AutoCloseable {
      */
     void pulse();
 
-    /** @return true while this source holds the pin high (its own output, not the OR) */
+    /** {@return true while this source holds the pin high (its own output, not the OR)} */
     boolean isAsserted();
 
     /** De-asserts this source and releases it. Idempotent; never throws for a closed fabric. */

@@ -103,9 +103,10 @@ public interface IoapicPort {
     int MAX_SHARED_SOURCES = 31;
 
     /**
+     * {@return the IOREGSEL value that selects that half of the pin's redirection entry}
+     *
      * @param pin the pin
      * @param high true for the high half (bits 63..32)
-     * @return the IOREGSEL value that selects that half of the pin's redirection entry
      */
     static int redirectionSelector(int pin, boolean high) {
         return SELECT_REDIRECTION_TABLE + 2 * pin + (high ? 1 : 0);

@@ -1,12 +1,12 @@
 package io.irqfabric.ioapic;
 
-import java.util.Arrays;
+import io.irqfabric.support.ArrayRecords;
 
 /**
  * Everything the userspace IOAPIC holds, as {@link IoapicPort#state()} captures it and
  * {@link IoapicPort#setState(IoapicState)} applies it (crosvm's {@code IoapicState} shape), so a
  * VMM can keep the IOAPIC in a snapshot format of its own. Immutable: arrays are copied in and
- * out.
+ * out, and compared, hashed and printed by content.
  *
  * @param ioregsel     the selector register (low 8 bits)
  * @param id           the ID register (bits 27..24)
@@ -60,19 +60,19 @@ public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, 
         return a.clone();
     }
 
-    /** @return a copy of the redirection entries, one per pin */
+    /** {@return a copy of the redirection entries, one per pin} */
     @Override
     public long[] entries() {
         return entries.clone();
     }
 
-    /** @return a copy of the routed MSI addresses, one per pin */
+    /** {@return a copy of the routed MSI addresses, one per pin} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per pin */
+    /** {@return a copy of the routed MSI data, one per pin} */
     @Override
     public int[] routeData() {
         return routeData.clone();
@@ -80,21 +80,16 @@ public record IoapicState(int ioregsel, int id, long[] entries, int lineLevels, 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof IoapicState s && ioregsel == s.ioregsel && id == s.id && lineLevels == s.lineLevels
-                && rtcRemoteIrr == s.rtcRemoteIrr && pendingRises == s.pendingRises && routed == s.routed
-                && Arrays.equals(entries, s.entries) && Arrays.equals(routeAddress, s.routeAddress)
-                && Arrays.equals(routeData, s.routeData);
+        return ArrayRecords.equals(this, o);
     }
 
     @Override
     public int hashCode() {
-        return ((Arrays.hashCode(entries) * 31 + lineLevels) * 31 + routed) * 31 + Arrays.hashCode(routeData);
+        return ArrayRecords.hashCode(this);
     }
 
     @Override
     public String toString() {
-        return "IoapicState[ioregsel=" + ioregsel + ", id=" + id + ", entries=" + Arrays.toString(entries)
-                + ", lineLevels=0x" + Integer.toHexString(lineLevels) + ", rtcRemoteIrr=" + rtcRemoteIrr
-                + ", pendingRises=0x" + Integer.toHexString(pendingRises) + ", routed=0x" + Integer.toHexString(routed) + "]";
+        return ArrayRecords.toString(this);
     }
 }

@@ -47,72 +47,81 @@ public final class RedirectionEntry {
     }
 
     /**
+     * {@return the vector}
+     *
      * @param e entry
-     * @return the vector
      */
     public static int vector(long e) {
         return (int) (e & VECTOR);
     }
 
     /**
+     * {@return the delivery mode (0..7)}
+     *
      * @param e entry
-     * @return the delivery mode (0..7)
      */
     public static int deliveryMode(long e) {
         return (int) ((e & DELIVERY_MODE) >>> 8);
     }
 
     /**
+     * {@return true for logical destination mode}
+     *
      * @param e entry
-     * @return true for logical destination mode
      */
     public static boolean isLogicalDestination(long e) {
         return (e & DEST_MODE_LOGICAL) != 0;
     }
 
     /**
+     * {@return the delivery status bit}
+     *
      * @param e entry
-     * @return the delivery status bit
      */
     public static boolean deliveryStatus(long e) {
         return (e & DELIVERY_STATUS) != 0;
     }
 
     /**
+     * {@return true if active low}
+     *
      * @param e entry
-     * @return true if active low
      */
     public static boolean isActiveLow(long e) {
         return (e & POLARITY_LOW) != 0;
     }
 
     /**
+     * {@return the remote IRR bit}
+     *
      * @param e entry
-     * @return the remote IRR bit
      */
     public static boolean remoteIrr(long e) {
         return (e & REMOTE_IRR) != 0;
     }
 
     /**
+     * {@return true if level-triggered}
+     *
      * @param e entry
-     * @return true if level-triggered
      */
     public static boolean isLevelTriggered(long e) {
         return (e & TRIGGER_LEVEL) != 0;
     }
 
     /**
+     * {@return true if masked}
+     *
      * @param e entry
-     * @return true if masked
      */
     public static boolean isMasked(long e) {
         return (e & MASK) != 0;
     }
 
     /**
+     * {@return the destination ID}
+     *
      * @param e entry
-     * @return the destination ID
      */
     public static int destinationId(long e) {
         return (int) (e >>> 56);

@@ -14,6 +14,8 @@ package io.irqfabric.ioapic;
 @FunctionalInterface
 public interface ResampleListener {
     /**
+     * The guest EOI'd a level-triggered interrupt of {@code pin}.
+     *
      * @param pin the IOAPIC pin (= GSI) whose level interrupt was EOIed
      */
     void resample(int pin);

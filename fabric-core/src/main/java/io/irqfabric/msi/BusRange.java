@@ -17,6 +17,8 @@ public record BusRange(int secondary, int subordinate) {
     public static final BusRange ALL = new BusRange(0, 255);
 
     /**
+     * Checks the range.
+     *
      * @param secondary   first bus, 0..255
      * @param subordinate last bus, secondary..255
      * @throws IllegalArgumentException if the range is empty or outside 0..255
@@ -29,16 +31,18 @@ public record BusRange(int secondary, int subordinate) {
     }
 
     /**
+     * {@return true if {@code bus} is within the range}
+     *
      * @param bus a bus number
-     * @return true if {@code bus} is within the range
      */
     public boolean containsBus(int bus) {
         return bus >= secondary && bus <= subordinate;
     }
 
     /**
+     * {@return true if its bus is within the range}
+     *
      * @param requesterId a 16-bit requester ID
-     * @return true if its bus is within the range
      */
     public boolean accepts(int requesterId) {
         return (requesterId & ~0xFFFF) == 0 && containsBus(requesterId >>> 8);

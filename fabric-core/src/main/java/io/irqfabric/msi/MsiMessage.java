@@ -80,12 +80,12 @@ public record MsiMessage(int destinationId, boolean logicalDestination, boolean 
         }
     }
 
-    /** @return the encoded 64-bit address */
+    /** {@return the encoded 64-bit address} */
     public long address() {
         return encodeAddress(destinationId, logicalDestination, redirectionHint);
     }
 
-    /** @return the encoded 32-bit data */
+    /** {@return the encoded 32-bit data} */
     public int data() {
         return encodeData(vector, deliveryMode, levelTriggered, levelAssert);
     }
@@ -107,18 +107,20 @@ public record MsiMessage(int destinationId, boolean logicalDestination, boolean 
     }
 
     /**
+     * {@return true if it lies in the x86 interrupt window 0x00000000_FEExxxxx}
+     *
      * @param address a 64-bit MSI address
-     * @return true if it lies in the x86 interrupt window 0x00000000_FEExxxxx
      */
     public static boolean isValidAddress(long address) {
         return (address & ADDRESS_BASE_MASK) == ADDRESS_BASE;
     }
 
     /**
+     * {@return the address}
+     *
      * @param destinationId      8-bit APIC destination
      * @param logicalDestination true for logical destination mode
      * @param redirectionHint    the redirection hint bit
-     * @return the address
      */
     public static long encodeAddress(int destinationId, boolean logicalDestination, boolean redirectionHint) {
         return ADDRESS_BASE | ((long) (destinationId & 0xFF) << DEST_ID_SHIFT)
@@ -126,11 +128,12 @@ public record MsiMessage(int destinationId, boolean logicalDestination, boolean 
     }
 
     /**
+     * {@return the data}
+     *
      * @param vector         8-bit vector
      * @param deliveryMode   3-bit delivery mode
      * @param levelTriggered true for level trigger mode
      * @param levelAssert    the level (assert) bit
-     * @return the data
      */
     public static int encodeData(int vector, int deliveryMode, boolean levelTriggered, boolean levelAssert) {
         return (vector & 0xFF) | ((deliveryMode & 0x7) << DELIVERY_SHIFT)
@@ -138,48 +141,54 @@ public record MsiMessage(int destinationId, boolean logicalDestination, boolean 
     }
 
     /**
+     * {@return the destination ID}
+     *
      * @param address MSI address
-     * @return the destination ID
      */
     public static int destinationId(long address) {
         return (int) (address >>> DEST_ID_SHIFT) & 0xFF;
     }
 
     /**
+     * {@return true if the destination mode is logical}
+     *
      * @param address MSI address
-     * @return true if the destination mode is logical
      */
     public static boolean isLogicalDestination(long address) {
         return (address & DEST_MODE_LOGICAL) != 0;
     }
 
     /**
+     * {@return the redirection hint}
+     *
      * @param address MSI address
-     * @return the redirection hint
      */
     public static boolean hasRedirectionHint(long address) {
         return (address & REDIRECTION_HINT) != 0;
     }
 
     /**
+     * {@return the vector}
+     *
      * @param data MSI data
-     * @return the vector
      */
     public static int vector(int data) {
         return data & 0xFF;
     }
 
     /**
+     * {@return the delivery mode}
+     *
      * @param data MSI data
-     * @return the delivery mode
      */
     public static int deliveryMode(int data) {
         return (data >>> DELIVERY_SHIFT) & 0x7;
     }
 
     /**
+     * {@return true if level-triggered}
+     *
      * @param data MSI data
-     * @return true if level-triggered
      */
     public static boolean isLevelTriggered(int data) {
         return (data & TRIGGER_LEVEL) != 0;

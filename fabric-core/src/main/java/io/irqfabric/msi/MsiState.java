@@ -1,10 +1,11 @@
 package io.irqfabric.msi;
 
-import java.util.Arrays;
+import io.irqfabric.support.ArrayRecords;
 
 /**
  * Everything an MSI capability holds, as {@link MsiCapability#state()} captures it and
- * {@link MsiCapability#setState(MsiState)} applies it. Immutable: arrays are copied in and out.
+ * {@link MsiCapability#setState(MsiState)} applies it. Immutable: arrays are copied in and out,
+ * and compared, hashed and printed by content.
  *
  * @param control      message control (bits 15..0; only enable and multiple message enable are
  *                     applied, the read-only bits come from the capability itself)
@@ -46,18 +47,18 @@ public record MsiState(int control, int addressLow, int addressHigh, int data, i
         routeData = routeData.clone();
     }
 
-    /** @return the number of vectors */
+    /** {@return the number of vectors} */
     public int vectors() {
         return routeAddress.length;
     }
 
-    /** @return a copy of the routed MSI addresses, one per vector */
+    /** {@return a copy of the routed MSI addresses, one per vector} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per vector */
+    /** {@return a copy of the routed MSI data, one per vector} */
     @Override
     public int[] routeData() {
         return routeData.clone();
@@ -65,21 +66,16 @@ public record MsiState(int control, int addressLow, int addressHigh, int data, i
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof MsiState s && control == s.control && addressLow == s.addressLow
-                && addressHigh == s.addressHigh && data == s.data && maskBits == s.maskBits && pending == s.pending
-                && routed == s.routed && Arrays.equals(routeAddress, s.routeAddress) && Arrays.equals(routeData, s.routeData);
+        return ArrayRecords.equals(this, o);
     }
 
     @Override
     public int hashCode() {
-        return ((control * 31 + addressLow) * 31 + data) * 31 + maskBits * 7 + pending;
+        return ArrayRecords.hashCode(this);
     }
 
     @Override
     public String toString() {
-        return "MsiState[control=0x" + Integer.toHexString(control) + ", address=0x" + Integer.toHexString(addressHigh)
-                + "_" + Integer.toHexString(addressLow) + ", data=0x" + Integer.toHexString(data) + ", mask=0x"
-                + Integer.toHexString(maskBits) + ", pending=0x" + Integer.toHexString(pending) + ", routed=0x"
-                + Integer.toHexString(routed) + "]";
+        return ArrayRecords.toString(this);
     }
 }

@@ -14,23 +14,24 @@ import io.irqfabric.UnknownGsiException;
  * address lies outside 0xFEExxxxx is rejected (dropped and counted as an error of its GSI).
  */
 public interface MsiVectorGroup {
-    /** @return the number of vectors */
+    /** {@return the number of vectors} */
     int vectorCount();
 
-    /** @return the GSI of vector 0; vector {@code v} is GSI {@code baseGsi() + v} */
+    /** {@return the GSI of vector 0; vector {@code v} is GSI {@code baseGsi() + v}} */
     int baseGsi();
 
     /**
+     * {@return its GSI}
+     *
      * @param vector the vector index
-     * @return its GSI
      * @throws UnknownGsiException if {@code vector} is outside the group
      */
     int gsi(int vector);
 
-    /** @return the default requester ID ({@code bus << 8 | devfn}) */
+    /** {@return the default requester ID ({@code bus << 8 | devfn})} */
     int requesterId();
 
-    /** @return the bus range the device's requester IDs must fall in */
+    /** {@return the bus range the device's requester IDs must fall in} */
     BusRange busRange();
 
     /**

@@ -1,10 +1,11 @@
 package io.irqfabric.msi;
 
-import java.util.Arrays;
+import io.irqfabric.support.ArrayRecords;
 
 /**
  * Everything an MSI-X table holds, as {@link MsixTable#state()} captures it and
- * {@link MsixTable#setState(MsixState)} applies it. Immutable: arrays are copied in and out.
+ * {@link MsixTable#setState(MsixState)} applies it. Immutable: arrays are copied in and out, and
+ * compared, hashed and printed by content.
  * Vector {@code v}'s bits are bit {@code v % 64} of word {@code v / 64} in the bitmaps.
  *
  * @param control      message control: {@link MsixTable#CONTROL_ENABLE} and
@@ -60,57 +61,58 @@ public record MsixState(int control, long[] address, int[] data, long[] vectorMa
         routeData = routeData.clone();
     }
 
-    /** @return the number of vectors */
+    /** {@return the number of vectors} */
     public int vectors() {
         return address.length;
     }
 
     /**
+     * {@return bit {@code v} of {@code bitmap}}
+     *
      * @param bitmap one of the bitmaps
      * @param v      a vector
-     * @return bit {@code v} of {@code bitmap}
      */
     public static boolean bit(long[] bitmap, int v) {
         return (bitmap[v >>> 6] & (1L << (v & 63))) != 0;
     }
 
-    /** @return a copy of the message addresses, one per vector */
+    /** {@return a copy of the message addresses, one per vector} */
     @Override
     public long[] address() {
         return address.clone();
     }
 
-    /** @return a copy of the message data, one per vector */
+    /** {@return a copy of the message data, one per vector} */
     @Override
     public int[] data() {
         return data.clone();
     }
 
-    /** @return a copy of the bitmap of vector control mask bits */
+    /** {@return a copy of the bitmap of vector control mask bits} */
     @Override
     public long[] vectorMasks() {
         return vectorMasks.clone();
     }
 
-    /** @return a copy of the bitmap of pending bits (the PBA) */
+    /** {@return a copy of the bitmap of pending bits (the PBA)} */
     @Override
     public long[] pending() {
         return pending.clone();
     }
 
-    /** @return a copy of the bitmap of vectors that have a route at the route listener */
+    /** {@return a copy of the bitmap of vectors that have a route at the route listener} */
     @Override
     public long[] routed() {
         return routed.clone();
     }
 
-    /** @return a copy of the routed MSI addresses, one per vector */
+    /** {@return a copy of the routed MSI addresses, one per vector} */
     @Override
     public long[] routeAddress() {
         return routeAddress.clone();
     }
 
-    /** @return a copy of the routed MSI data, one per vector */
+    /** {@return a copy of the routed MSI data, one per vector} */
     @Override
     public int[] routeData() {
         return routeData.clone();
@@ -118,21 +120,16 @@ public record MsixState(int control, long[] address, int[] data, long[] vectorMa
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof MsixState s && control == s.control && Arrays.equals(address, s.address)
-                && Arrays.equals(data, s.data) && Arrays.equals(vectorMasks, s.vectorMasks)
-                && Arrays.equals(pending, s.pending) && Arrays.equals(routed, s.routed)
-                && Arrays.equals(routeAddress, s.routeAddress) && Arrays.equals(routeData, s.routeData);
+        return ArrayRecords.equals(this, o);
     }
 
     @Override
     public int hashCode() {
-        return ((control * 31 + Arrays.hashCode(address)) * 31 + Arrays.hashCode(data)) * 31 + Arrays.hashCode(pending);
+        return ArrayRecords.hashCode(this);
     }
 
     @Override
     public String toString() {
-        return "MsixState[control=0x" + Integer.toHexString(control) + ", vectors=" + address.length
-                + ", masks=" + Arrays.toString(vectorMasks) + ", pending=" + Arrays.toString(pending)
-                + ", routed=" + Arrays.toString(routed) + "]";
+        return ArrayRecords.toString(this);
     }
 }

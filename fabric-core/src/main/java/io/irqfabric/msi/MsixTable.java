@@ -48,10 +48,10 @@ public interface MsixTable extends MsiVectorGroup {
     /** Largest table: 2048 vectors. */
     int MAX_VECTORS = 2048;
 
-    /** @return the table's size in bytes ({@code 16 * vectorCount()}) */
+    /** {@return the table's size in bytes ({@code 16 * vectorCount()})} */
     int tableSize();
 
-    /** @return the PBA's size in bytes (a qword per 64 vectors) */
+    /** {@return the PBA's size in bytes (a qword per 64 vectors)} */
     int pbaSize();
 
     /**
@@ -91,7 +91,7 @@ public interface MsixTable extends MsiVectorGroup {
      */
     void pbaWrite(long offset, int size, long value);
 
-    /** @return the 16-bit message control register */
+    /** {@return the 16-bit message control register} */
     int readMessageControl();
 
     /**

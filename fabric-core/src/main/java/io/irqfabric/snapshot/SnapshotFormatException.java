@@ -30,6 +30,8 @@ public final class SnapshotFormatException extends FabricException {
     private final Reason reason;
 
     /**
+     * A refusal with its reason; the message starts with the reason.
+     *
      * @param reason  which check failed
      * @param message what was found, naming the offset or value
      */
@@ -38,7 +40,7 @@ public final class SnapshotFormatException extends FabricException {
         this.reason = reason;
     }
 
-    /** @return which check failed */
+    /** {@return which check failed} */
     public Reason reason() {
         return reason;
     }

@@ -42,10 +42,10 @@ public interface VirtioMmioInterrupt {
     /** Status bit: the device configuration changed. */
     int CONFIG = 2;
 
-    /** @return the device's GSI (its IOAPIC pin in level mode) */
+    /** {@return the device's GSI (its IOAPIC pin in level mode)} */
     int gsi();
 
-    /** @return true if the device drives an IOAPIC pin as a level line, false if it signals edges */
+    /** {@return true if the device drives an IOAPIC pin as a level line, false if it signals edges} */
     boolean isLevelTriggered();
 
     /**

@@ -1,10 +1,11 @@
 package io.irqfabric.virtio;
 
-import java.util.Arrays;
+import io.irqfabric.support.ArrayRecords;
 
 /**
  * A virtio-PCI device's queue-to-vector map, as {@link VirtioPciVectors#state()} captures it and
- * {@link VirtioPciVectors#setState(VirtioPciState)} applies it. Immutable.
+ * {@link VirtioPciVectors#setState(VirtioPciState)} applies it. Immutable: the array is copied
+ * in and out, and compared, hashed and printed by content.
  *
  * @param queueVectors per queue: its MSI-X vector or {@link VirtioPciVectors#NO_VECTOR}
  * @param configVector the configuration-change vector or {@link VirtioPciVectors#NO_VECTOR}
@@ -35,7 +36,7 @@ public record VirtioPciState(int[] queueVectors, int configVector) {
         }
     }
 
-    /** @return a copy of the per-queue vectors */
+    /** {@return a copy of the per-queue vectors} */
     @Override
     public int[] queueVectors() {
         return queueVectors.clone();
@@ -43,16 +44,16 @@ public record VirtioPciState(int[] queueVectors, int configVector) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof VirtioPciState s && configVector == s.configVector && Arrays.equals(queueVectors, s.queueVectors);
+        return ArrayRecords.equals(this, o);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(queueVectors) * 31 + configVector;
+        return ArrayRecords.hashCode(this);
     }
 
     @Override
     public String toString() {
-        return "VirtioPciState[queues=" + Arrays.toString(queueVectors) + ", config=" + configVector + "]";
+        return ArrayRecords.toString(this);
     }
 }

@@ -22,10 +22,10 @@ public interface VirtioPciVectors {
     /** "No vector": the queue or configuration change raises no interrupt. */
     int NO_VECTOR = 0xFFFF;
 
-    /** @return the MSI-X table the vectors index */
+    /** {@return the MSI-X table the vectors index} */
     MsixTable table();
 
-    /** @return the number of virtqueues */
+    /** {@return the number of virtqueues} */
     int queueCount();
 
     /**
@@ -55,7 +55,7 @@ public interface VirtioPciVectors {
      */
     void writeConfigVector(int vector);
 
-    /** @return {@code config_msix_vector}, or {@link #NO_VECTOR} */
+    /** {@return {@code config_msix_vector}, or {@link #NO_VECTOR}} */
     int readConfigVector();
 
     /**
@@ -77,7 +77,7 @@ public interface VirtioPciVectors {
      */
     boolean signalConfigChange();
 
-    /** @return signals that raised nothing because their vector was {@link #NO_VECTOR} */
+    /** {@return signals that raised nothing because their vector was {@link #NO_VECTOR}} */
     long unsignalled();
 
     /**

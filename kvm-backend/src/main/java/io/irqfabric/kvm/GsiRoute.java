@@ -1,5 +1,7 @@
 package io.irqfabric.kvm;
 
+import io.irqfabric.kvm.sys.KvmAbi;
+
 /**
  * One entry of KVM's GSI routing table ({@code struct kvm_irq_routing_entry}): a GSI routed
  * either to an MSI message or to a pin of an in-kernel interrupt controller.
@@ -25,20 +27,22 @@ public record GsiRoute(int gsi, int type, long address, int data, int irqchip, i
     public static final int IRQCHIP_IOAPIC = KvmAbi.KVM_IRQCHIP_IOAPIC;
 
     /**
+     * {@return an MSI route}
+     *
      * @param gsi     the KVM GSI
      * @param address the MSI address
      * @param data    the MSI data
-     * @return an MSI route
      */
     public static GsiRoute msi(int gsi, long address, int data) {
         return new GsiRoute(gsi, TYPE_MSI, address, data, 0, 0);
     }
 
     /**
+     * {@return an irqchip route}
+     *
      * @param gsi     the KVM GSI
      * @param irqchip the in-kernel controller
      * @param pin     its pin
-     * @return an irqchip route
      */
     public static GsiRoute irqchip(int gsi, int irqchip, int pin) {
         return new GsiRoute(gsi, TYPE_IRQCHIP, 0, 0, irqchip, pin);

@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.irqfabric.kvm.sys.LibC;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,27 +39,28 @@ public final class GuestMemory implements AutoCloseable {
         }
         // SAFETY: an anonymous private mapping at a kernel-chosen address; no fd, no existing
         // memory is touched. The result is checked against MAP_FAILED.
-        long a = KvmNative.mmap(0L, size, KvmNative.PROT_READ | KvmNative.PROT_WRITE,
-                KvmNative.MAP_PRIVATE | KvmNative.MAP_ANONYMOUS | KvmNative.MAP_NORESERVE, -1, 0L);
-        if (a == KvmNative.MAP_FAILED) {
+        long a = LibC.mmap(0L, size, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0L);
+        if (a == LibC.MAP_FAILED) {
             throw new KvmException("mmap(guest memory)", Native.getLastError());
         }
         return new GuestMemory(a, size);
     }
 
-    /** @return the host virtual address of byte 0 */
+    /** {@return the host virtual address of byte 0} */
     public long hostAddress() {
         return address;
     }
 
-    /** @return the size in bytes */
+    /** {@return the size in bytes} */
     public long size() {
         return size;
     }
 
     /**
+     * {@return the 32-bit little-endian value there}
+     *
      * @param offset byte offset (4-byte aligned)
-     * @return the 32-bit little-endian value there
      */
     public int getInt(long offset) {
         check(offset, 4);
@@ -68,6 +70,8 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * Stores a 32-bit value.
+     *
      * @param offset byte offset (4-byte aligned)
      * @param value  the 32-bit value to store
      */
@@ -78,6 +82,8 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * Copies bytes in.
+     *
      * @param offset byte offset
      * @param bytes  bytes to copy in
      */
@@ -88,9 +94,10 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
+     * {@return a copy of the range}
+     *
      * @param offset byte offset
      * @param length bytes to copy out
-     * @return a copy of the range
      */
     public byte[] getBytes(long offset, int length) {
         check(offset, length);
@@ -112,7 +119,7 @@ public final class GuestMemory implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             // SAFETY: address/size are exactly the mapping made in allocate(), unmapped once.
-            KvmNative.munmap(address, size);
+            LibC.munmap(address, size);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.irqfabric.kvm;
 
 import com.sun.jna.Native;
+import io.irqfabric.kvm.sys.KvmAbi;
+import io.irqfabric.kvm.sys.LibC;
 
 /**
  * An open {@code /dev/kvm}: the system-level ioctls (API version, capabilities, VM creation).
@@ -65,7 +67,7 @@ public final class Kvm implements AutoCloseable {
         return open(devicePath());
     }
 
-    /** @return {@link #DEVICE}, or the {@link #DEVICE_PROPERTY} system property if set */
+    /** {@return {@link #DEVICE}, or the {@link #DEVICE_PROPERTY} system property if set} */
     public static String devicePath() {
         return System.getProperty(DEVICE_PROPERTY, DEVICE);
     }
@@ -80,7 +82,7 @@ public final class Kvm implements AutoCloseable {
     public static Kvm open(String path) {
         // SAFETY: open takes a Java String JNA copies into a NUL-terminated native buffer for the
         // call's duration; it returns a new descriptor or -1.
-        int f = KvmNative.open(path, KvmNative.O_RDWR | KvmNative.O_CLOEXEC);
+        int f = LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC);
         if (f < 0) {
             int errno = Native.getLastError();
             throw new KvmException("open(" + path + ")", errno);
@@ -111,7 +113,7 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
-    /** @return the KVM API version (always 12 once open) */
+    /** {@return the KVM API version (always 12 once open)} */
     public int apiVersion() {
         return apiVersion;
     }
@@ -126,7 +128,7 @@ public final class Kvm implements AutoCloseable {
         return fd.ioctl("KVM_CHECK_EXTENSION", KvmAbi.KVM_CHECK_EXTENSION, cap);
     }
 
-    /** @return the size of the {@code kvm_run} area to mmap from each vCPU fd */
+    /** {@return the size of the {@code kvm_run} area to mmap from each vCPU fd} */
     public int vcpuMmapSize() {
         return fd.ioctl("KVM_GET_VCPU_MMAP_SIZE", KvmAbi.KVM_GET_VCPU_MMAP_SIZE, 0L);
     }

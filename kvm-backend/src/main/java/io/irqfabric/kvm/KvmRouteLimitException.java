@@ -12,6 +12,8 @@ public class KvmRouteLimitException extends FabricException {
     private final int limit;
 
     /**
+     * A route refused at the limit.
+     *
      * @param limit   the route limit that was reached
      * @param message what could not be routed
      */
@@ -20,7 +22,7 @@ public class KvmRouteLimitException extends FabricException {
         this.limit = limit;
     }
 
-    /** @return the route limit that was reached */
+    /** {@return the route limit that was reached} */
     public int limit() {
         return limit;
     }

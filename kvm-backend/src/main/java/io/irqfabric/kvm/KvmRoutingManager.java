@@ -75,24 +75,14 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
     private final int kvmRouteLimit;
     private final List<GsiRoute> fixedRoutes;
 
-    // Staged (what the fabric asked for), per fabric GSI.
-    private final boolean[] wantRoute;
-    private final long[] wantAddress;
-    private final int[] wantData;
-    private final boolean[] masked;
-    // Committed (what KVM has), per fabric GSI.
-    private final int[] kvmGsi;
-    private final boolean[] routed;
-    private final long[] address;
-    private final int[] data;
-    private final boolean[] assigned;
-    private final EventFd[] eventFds;
+    /** Per fabric GSI: staged, committed and planned state. */
+    private final GsiState[] gsis;
     /** Per KVM GSI: the fabric GSI that owns it, or -1. */
     private final int[] kvmGsiOwner;
+    /** Fabric GSIs with a committed route. */
     private int routedCount;
-
-    private final int[] dirty;
-    private final boolean[] isDirty;
+    /** The GSIs staged since the last commit, in staging order; {@code dirtyCount} of them. */
+    private final GsiState[] dirty;
     private int dirtyCount;
 
     private final List<LevelIrqFd> levelLines = new ArrayList<>();
@@ -116,6 +106,8 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
     }
 
     /**
+     * A manager with a route cap and an error handler of the caller's.
+     *
      * @param vm        the VM (irqchip already created or split irqchip enabled)
      * @param mode      where the irqchip lives
      * @param gsiCount  the fabric's GSI count (the sink's size)
@@ -142,21 +134,13 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
                     + fixedRoutes.size() + " irqchip routes");
         }
         this.sink = EventFdSink.unbound(gsiCount);
-        this.wantRoute = new boolean[gsiCount];
-        this.wantAddress = new long[gsiCount];
-        this.wantData = new int[gsiCount];
-        this.masked = new boolean[gsiCount];
-        this.kvmGsi = new int[gsiCount];
-        Arrays.fill(kvmGsi, -1);
-        this.routed = new boolean[gsiCount];
-        this.address = new long[gsiCount];
-        this.data = new int[gsiCount];
-        this.assigned = new boolean[gsiCount];
-        this.eventFds = new EventFd[gsiCount];
+        this.gsis = new GsiState[gsiCount];
+        for (int g = 0; g < gsiCount; g++) {
+            gsis[g] = new GsiState(g);
+        }
         this.kvmGsiOwner = new int[routeLimit];
         Arrays.fill(kvmGsiOwner, -1);
-        this.dirty = new int[gsiCount];
-        this.isDirty = new boolean[gsiCount];
+        this.dirty = new GsiState[gsiCount];
     }
 
     /**
@@ -175,55 +159,57 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         return List.copyOf(r);
     }
 
-    /** @return the sink to give the fabric ({@code InterruptFabric.Builder.sink}) */
+    /** {@return the sink to give the fabric ({@code InterruptFabric.Builder.sink})} */
     public EventFdSink sink() {
         return sink;
     }
 
-    /** @return the irqchip mode */
+    /** {@return the irqchip mode} */
     public IrqchipMode mode() {
         return mode;
     }
 
-    /** @return the most entries the routing table may hold */
+    /** {@return the most entries the routing table may hold} */
     public int routeLimit() {
         return routeLimit;
     }
 
-    /** @return entries in KVM's table now (irqchip routes plus committed MSI routes) */
+    /** {@return entries in KVM's table now (irqchip routes plus committed MSI routes)} */
     public synchronized int routesInUse() {
         return fixedRoutes.size() + routedCount;
     }
 
     /**
+     * {@return the KVM GSI its committed route uses, or -1 if it has none}
+     *
      * @param fabricGsi a fabric GSI
-     * @return the KVM GSI its committed route uses, or -1 if it has none
      */
     public synchronized int kvmGsi(int fabricGsi) {
         checkGsi(fabricGsi);
-        return routed[fabricGsi] ? kvmGsi[fabricGsi] : -1;
+        return gsis[fabricGsi].kvmGsi();
     }
 
     /**
+     * {@return true if its irqfd is assigned in KVM now}
+     *
      * @param fabricGsi a fabric GSI
-     * @return true if its irqfd is assigned in KVM now
      */
     public synchronized boolean isIrqFdAssigned(int fabricGsi) {
         checkGsi(fabricGsi);
-        return assigned[fabricGsi];
+        return gsis[fabricGsi].irqfdAssigned;
     }
 
-    /** @return how many KVM_SET_GSI_ROUTING calls were made */
+    /** {@return how many KVM_SET_GSI_ROUTING calls were made} */
     public synchronized long routingCommits() {
         return routingCommits;
     }
 
-    /** @return how many KVM_IRQFD assigns were made */
+    /** {@return how many KVM_IRQFD assigns were made} */
     public synchronized long irqfdAssigns() {
         return irqfdAssigns;
     }
 
-    /** @return how many KVM_IRQFD deassigns were made */
+    /** {@return how many KVM_IRQFD deassigns were made} */
     public synchronized long irqfdDeassigns() {
         return irqfdDeassigns;
     }
@@ -240,16 +226,17 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
                     "GSI " + gsi + " is an in-kernel IOAPIC pin (GSIs 0-23 with IrqchipMode.IN_KERNEL); MSI routes use GSIs from 24"));
             return;
         }
+        GsiState s = gsis[gsi];
         try {
-            ensureEventFd(gsi);
+            ensureEventFd(s);
         } catch (RuntimeException e) {
             report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, gsi, 0, e);
             return;
         }
-        wantRoute[gsi] = true;
-        wantAddress[gsi] = msiAddress;
-        wantData[gsi] = msiData;
-        markDirty(gsi);
+        s.wanted = true;
+        s.address = msiAddress;
+        s.data = msiData;
+        markDirty(s);
     }
 
     @Override
@@ -257,8 +244,8 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         if (!acceptGsi(gsi, "removeRoute")) {
             return;
         }
-        wantRoute[gsi] = false;
-        markDirty(gsi);
+        gsis[gsi].wanted = false;
+        markDirty(gsis[gsi]);
     }
 
     @Override
@@ -266,8 +253,8 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         if (!acceptGsi(gsi, "setMasked")) {
             return;
         }
-        masked[gsi] = mask;
-        markDirty(gsi);
+        gsis[gsi].masked = mask;
+        markDirty(gsis[gsi]);
     }
 
     /**
@@ -280,126 +267,114 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         if (closed || dirtyCount == 0) {
             return;
         }
-        final int n = dirtyCount;
-        int[] plan = new int[n];
-        boolean[] newlyAllocated = new boolean[n];
+        boolean tableChanged = plan();
+        deassignStale();
+        if (tableChanged && !applyTable()) {
+            return; // stays dirty: hasPendingRoutes() has the fabric call again
+        }
+        // A plan that leaves the table alone allocated no KVM GSI (a new one changes the table).
+        assignReady();
+    }
+
+    /**
+     * Step 1: decides each staged GSI's table entry ({@link GsiState#planned}), allocating a KVM
+     * GSI for a new route (counted against the route limit; refused ones are reported and get
+     * none).
+     *
+     * @return true if KVM's table must change
+     */
+    private boolean plan() {
         boolean tableChanged = false;
         int plannedRouted = routedCount;
-        for (int i = 0; i < n; i++) {
-            int g = dirty[i];
-            int k = -1;
-            if (wantRoute[g]) {
-                k = kvmGsi[g];
-                if (k < 0) {
-                    if (fixedRoutes.size() + plannedRouted + 1 > routeLimit) {
-                        reportExhausted(g);
-                    } else {
-                        k = allocateKvmGsi(g);
-                        if (k < 0) {
-                            reportExhausted(g);
-                        } else {
-                            newlyAllocated[i] = true;
-                        }
-                    }
-                }
+        for (int i = 0; i < dirtyCount; i++) {
+            GsiState s = dirty[i];
+            s.planned = s.wanted ? plannedRoute(s, plannedRouted) : null;
+            s.deassignedForCommit = false;
+            if ((s.planned != null) != (s.committed != null)) {
+                plannedRouted += s.planned != null ? 1 : -1;
             }
-            plan[i] = k;
-            boolean want = k >= 0;
-            if (want != routed[g]) {
-                plannedRouted += want ? 1 : -1;
-                tableChanged = true;
-            } else if (want && (address[g] != wantAddress[g] || data[g] != wantData[g])) {
-                tableChanged = true;
+            tableChanged |= s.planChangesTable();
+        }
+        return tableChanged;
+    }
+
+    private GsiRoute plannedRoute(GsiState s, int plannedRouted) {
+        int k = s.kvmGsi();
+        if (k < 0) {
+            k = fixedRoutes.size() + plannedRouted + 1 > routeLimit ? -1 : allocateKvmGsi(s.fabricGsi);
+            if (k < 0) {
+                reportExhausted(s.fabricGsi);
+                return null;
             }
         }
-        // 1. Deassign irqfds whose route goes away or whose source is now masked.
-        boolean[] deassignedNow = new boolean[n];
-        boolean[] retry = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            int g = dirty[i];
-            if (assigned[g] && (plan[i] < 0 || masked[g])) {
+        return GsiRoute.msi(k, s.address, s.data);
+    }
+
+    /** Step 2: deassigns the irqfds whose route goes away or whose source is now masked. */
+    private void deassignStale() {
+        for (int i = 0; i < dirtyCount; i++) {
+            GsiState s = dirty[i];
+            if (s.irqfdAssigned && (s.planned == null || s.masked)) {
                 // A failed deassign is reported, not retried: KVM refuses one only for an fd
                 // that is no eventfd any more, and a removed route has no KVM GSI to name.
-                deassignedNow[i] = deassign(g);
+                s.deassignedForCommit = deassign(s);
             }
         }
-        // 2. One KVM_SET_GSI_ROUTING for the whole burst, if anything in the table changed.
-        if (tableChanged) {
-            boolean[] oldRouted = new boolean[n];
-            long[] oldAddress = new long[n];
-            int[] oldData = new int[n];
-            int[] oldKvm = new int[n];
-            for (int i = 0; i < n; i++) {
-                int g = dirty[i];
-                oldRouted[i] = routed[g];
-                oldAddress[i] = address[g];
-                oldData[i] = data[g];
-                oldKvm[i] = kvmGsi[g];
-                routed[g] = plan[i] >= 0;
-                if (routed[g]) {
-                    address[g] = wantAddress[g];
-                    data[g] = wantData[g];
-                    kvmGsi[g] = plan[i];
+    }
+
+    /**
+     * Step 3: one KVM_SET_GSI_ROUTING with the planned table. On success the plan becomes the
+     * committed state; on failure KVM keeps the old table, which the committed state still
+     * describes, so the plan is dropped: its new KVM GSIs are freed and an irqfd deassigned only
+     * for this change goes back if its source is not masked.
+     *
+     * @return true if KVM took the table
+     */
+    private boolean applyTable() {
+        try {
+            List<GsiRoute> table = plannedTable();
+            vm.setGsiRouting(table);
+            routingCommits++;
+            trace("ROUTING " + table.size());
+        } catch (KvmException e) {
+            for (int i = 0; i < dirtyCount; i++) {
+                GsiState s = dirty[i];
+                if (s.plannedNewKvmGsi()) {
+                    kvmGsiOwner[s.planned.gsi()] = -1;
+                }
+                s.planned = null;
+                if (s.deassignedForCommit && s.committed != null && !s.masked) {
+                    assign(s);
                 }
             }
-            try {
-                List<GsiRoute> table = buildTable();
-                vm.setGsiRouting(table);
-                routingCommits++;
-                trace("ROUTING " + table.size());
-            } catch (KvmException e) {
-                for (int i = 0; i < n; i++) {
-                    int g = dirty[i];
-                    routed[g] = oldRouted[i];
-                    address[g] = oldAddress[i];
-                    data[g] = oldData[i];
-                    kvmGsi[g] = oldKvm[i];
-                    if (newlyAllocated[i]) {
-                        kvmGsiOwner[plan[i]] = -1;
-                        kvmGsi[g] = -1;
-                    }
-                    // The old table is still in KVM: an irqfd deassigned only for this change
-                    // goes back if its source is not masked.
-                    if (deassignedNow[i] && routed[g] && !masked[g]) {
-                        assign(g);
-                    }
-                }
-                report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.errno(), e);
-                return; // stays dirty: hasPendingRoutes() has the fabric call again
-            }
-            routedCount = 0;
-            for (int i = 0; i < n; i++) {
-                int g = dirty[i];
-                if (!routed[g] && oldKvm[i] >= 0) {
-                    kvmGsiOwner[oldKvm[i]] = -1;
-                    kvmGsi[g] = -1;
-                }
-            }
-            for (int g = 0; g < gsiCount; g++) {
-                if (routed[g]) {
-                    routedCount++;
-                }
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                if (newlyAllocated[i]) { // cannot happen without a table change; keep the books straight
-                    kvmGsiOwner[plan[i]] = -1;
-                }
-            }
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, -1, e.errno(), e);
+            return false;
         }
-        // 3. Only now that KVM has the routes: assign irqfds of routed, unmasked sources.
-        //    A KVM_IRQFD assign that failed keeps its GSI staged and is retried, like a failed
-        //    routing call: what the fabric delivers meanwhile waits in the eventfd.
+        for (int i = 0; i < dirtyCount; i++) {
+            GsiState s = dirty[i];
+            if (s.planned == null && s.committed != null) {
+                kvmGsiOwner[s.committed.gsi()] = -1;
+            }
+            routedCount += (s.planned != null ? 1 : 0) - (s.committed != null ? 1 : 0);
+            s.committed = s.planned;
+        }
+        return true;
+    }
+
+    /**
+     * Step 4, only now that KVM has the routes: assigns the irqfds of routed, unmasked sources.
+     * A KVM_IRQFD assign that failed keeps its GSI staged and is retried, like a failed routing
+     * call: what the fabric delivers meanwhile waits in the eventfd.
+     */
+    private void assignReady() {
         int kept = 0;
-        for (int i = 0; i < n; i++) {
-            int g = dirty[i];
-            if (routed[g] && !masked[g] && !assigned[g] && !assign(g)) {
-                retry[i] = true;
-            }
-            if (retry[i]) {
-                dirty[kept++] = g;
+        for (int i = 0; i < dirtyCount; i++) {
+            GsiState s = dirty[i];
+            s.planned = null;
+            if (s.readyToAssign() && !assign(s)) {
+                dirty[kept++] = s;
             } else {
-                isDirty[g] = false;
+                s.dirty = false;
             }
         }
         dirtyCount = kept;
@@ -430,8 +405,8 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
             return;
         }
         for (int g = 0; g < gsiCount; g++) {
-            EventFd fd = eventFds[g];
-            if (fd == null || assigned[g] || isLevelLine(g)) {
+            EventFd fd = gsis[g].eventFd;
+            if (fd == null || gsis[g].irqfdAssigned || isLevelLine(g)) {
                 continue;
             }
             try {
@@ -474,13 +449,13 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         if (pin < 0 || pin >= IOAPIC_PINS || pin >= gsiCount) {
             throw new IllegalArgumentException("IOAPIC pin must be 0.." + (Math.min(IOAPIC_PINS, gsiCount) - 1) + ", was " + pin);
         }
-        if (eventFds[pin] != null) {
+        if (gsis[pin].eventFd != null) {
             throw new IllegalStateException("pin " + pin + " already has an eventfd bound");
         }
         if (closed) {
             throw new IllegalStateException("routing manager is closed");
         }
-        EventFd irq = ensureEventFd(pin);
+        EventFd irq = ensureEventFd(gsis[pin]);
         EventFd resample = EventFd.create();
         try {
             vm.assignResampleIrqFd(irq, pin, resample);
@@ -500,12 +475,14 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
 
     // ---- internals ---------------------------------------------------------------------------
 
-    private List<GsiRoute> buildTable() {
+    /** The whole table as planned: the irqchip routes, then each GSI's planned or committed entry. */
+    private List<GsiRoute> plannedTable() {
         List<GsiRoute> t = new ArrayList<>(fixedRoutes.size() + routedCount + dirtyCount);
         t.addAll(fixedRoutes);
-        for (int g = 0; g < gsiCount; g++) {
-            if (routed[g]) {
-                t.add(GsiRoute.msi(kvmGsi[g], address[g], data[g]));
+        for (GsiState s : gsis) {
+            GsiRoute r = s.dirty ? s.planned : s.committed;
+            if (r != null) {
+                t.add(r);
             }
         }
         return t;
@@ -534,38 +511,40 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         report(FabricErrorHandler.Kind.REQUEST_REJECTED, g, routeLimit, e);
     }
 
-    private EventFd ensureEventFd(int g) {
-        EventFd fd = eventFds[g];
-        if (fd == null) {
-            fd = EventFd.create();
-            eventFds[g] = fd;
-            sink.bind(g, fd);
+    private EventFd ensureEventFd(GsiState s) {
+        if (s.eventFd == null) {
+            s.eventFd = EventFd.create();
+            sink.bind(s.fabricGsi, s.eventFd);
         }
-        return fd;
+        return s.eventFd;
     }
 
-    private boolean assign(int g) {
+    /** KVM_IRQFD assign of the committed route; a failure is reported. */
+    private boolean assign(GsiState s) {
+        int k = s.kvmGsi();
         try {
-            vm.assignIrqFd(eventFds[g], kvmGsi[g]);
-            assigned[g] = true;
+            vm.assignIrqFd(s.eventFd, k);
+            s.irqfdAssigned = true;
             irqfdAssigns++;
-            trace("IRQFD+ " + kvmGsi[g]);
+            trace("IRQFD+ " + k);
             return true;
         } catch (KvmException e) {
-            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, e.errno(), e);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, s.fabricGsi, e.errno(), e);
             return false;
         }
     }
 
-    private boolean deassign(int g) {
+    /** KVM_IRQFD deassign from the committed route; a failure is reported. */
+    private boolean deassign(GsiState s) {
+        int k = s.kvmGsi();
         try {
-            vm.deassignIrqFd(eventFds[g], kvmGsi[g]);
-            assigned[g] = false;
+            vm.deassignIrqFd(s.eventFd, k);
+            s.irqfdAssigned = false;
             irqfdDeassigns++;
-            trace("IRQFD- " + kvmGsi[g]);
+            trace("IRQFD- " + k);
             return true;
         } catch (KvmException e) {
-            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, g, e.errno(), e);
+            report(FabricErrorHandler.Kind.HANDLER_EXCEPTION, s.fabricGsi, e.errno(), e);
             return false;
         }
     }
@@ -580,10 +559,10 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
         }
     }
 
-    private void markDirty(int g) {
-        if (!isDirty[g]) {
-            isDirty[g] = true;
-            dirty[dirtyCount++] = g;
+    private void markDirty(GsiState s) {
+        if (!s.dirty) {
+            s.dirty = true;
+            dirty[dirtyCount++] = s;
         }
     }
 
@@ -634,19 +613,19 @@ public final class KvmRoutingManager implements RouteListener, HeldInterruptSour
             }
             line.resampleFd().close();
         }
-        for (int g = 0; g < gsiCount; g++) {
-            if (assigned[g]) {
+        for (GsiState s : gsis) {
+            if (s.irqfdAssigned) {
                 try {
-                    vm.deassignIrqFd(eventFds[g], kvmGsi[g]);
+                    vm.deassignIrqFd(s.eventFd, s.kvmGsi());
                 } catch (KvmException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "deassign of GSI " + g + " at close: " + e.getMessage());
+                    LOG.log(System.Logger.Level.DEBUG, "deassign of GSI " + s.fabricGsi + " at close: " + e.getMessage());
                 }
-                assigned[g] = false;
+                s.irqfdAssigned = false;
             }
-            if (eventFds[g] != null) {
-                sink.unbind(g);
-                eventFds[g].close();
-                eventFds[g] = null;
+            if (s.eventFd != null) {
+                sink.unbind(s.fabricGsi);
+                s.eventFd.close();
+                s.eventFd = null;
             }
         }
     }

@@ -3,6 +3,8 @@ package io.irqfabric.kvm;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.irqfabric.kvm.sys.KvmAbi;
+import io.irqfabric.kvm.sys.LibC;
 
 /**
  * A KVM vCPU: its fd, its mmap'ed {@code kvm_run} page, registers, and {@link #run()}.
@@ -59,23 +61,23 @@ public final class KvmVcpu implements AutoCloseable {
     static KvmVcpu map(int vcpuFd, int id, int mmapSize) {
         // SAFETY: maps the vCPU's kvm_run area from a vCPU fd we just created and own; size is
         // KVM_GET_VCPU_MMAP_SIZE. Checked against MAP_FAILED.
-        long a = KvmNative.mmap(0L, mmapSize, KvmNative.PROT_READ | KvmNative.PROT_WRITE,
-                KvmNative.MAP_SHARED, vcpuFd, 0L);
-        if (a == KvmNative.MAP_FAILED) {
+        long a = LibC.mmap(0L, mmapSize, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_SHARED, vcpuFd, 0L);
+        if (a == LibC.MAP_FAILED) {
             int errno = Native.getLastError();
             // SAFETY: vcpuFd is ours and not yet wrapped; closed once here.
-            KvmNative.close(vcpuFd);
+            LibC.close(vcpuFd);
             throw new KvmException("mmap(kvm_run)", errno);
         }
         return new KvmVcpu(vcpuFd, id, a, mmapSize);
     }
 
-    /** @return the vCPU id */
+    /** {@return the vCPU id} */
     public int id() {
         return id;
     }
 
-    /** @return a copy of the general registers ({@code KVM_GET_REGS}) */
+    /** {@return a copy of the general registers ({@code KVM_GET_REGS})} */
     public Regs getRegs() {
         Regs r = new Regs();
         fd.ioctl("KVM_GET_REGS", KvmAbi.KVM_GET_REGS, r.mem);
@@ -97,29 +99,38 @@ public final class KvmVcpu implements AutoCloseable {
     }
 
     /**
+     * {@return whether the vector's bit is set in that register}
+     *
      * @param lapic    a page from {@link #getLapic()}
      * @param register 0x100 (ISR), 0x180 (TMR) or 0x200 (IRR)
      * @param vector   the vector
-     * @return whether the vector's bit is set in that register
      */
     public static boolean lapicBit(byte[] lapic, int register, int vector) {
         int at = register + 0x10 * (vector >>> 5) + ((vector & 31) >>> 3);
         return (lapic[at] >>> (vector & 7) & 1) != 0;
     }
 
-    /** @param regs the general registers to load ({@code KVM_SET_REGS}) */
+    /**
+     * Loads the general registers ({@code KVM_SET_REGS}).
+     *
+     * @param regs the registers
+     */
     public void setRegs(Regs regs) {
         fd.ioctl("KVM_SET_REGS", KvmAbi.KVM_SET_REGS, regs.mem);
     }
 
-    /** @return a copy of the special registers ({@code KVM_GET_SREGS}) */
+    /** {@return a copy of the special registers ({@code KVM_GET_SREGS})} */
     public Sregs getSregs() {
         Sregs s = new Sregs();
         fd.ioctl("KVM_GET_SREGS", KvmAbi.KVM_GET_SREGS, s.mem);
         return s;
     }
 
-    /** @param sregs the special registers to load ({@code KVM_SET_SREGS}) */
+    /**
+     * Loads the special registers ({@code KVM_SET_SREGS}).
+     *
+     * @param sregs the registers
+     */
     public void setSregs(Sregs sregs) {
         fd.ioctl("KVM_SET_SREGS", KvmAbi.KVM_SET_SREGS, sregs.mem);
     }
@@ -135,10 +146,10 @@ public final class KvmVcpu implements AutoCloseable {
         int f = fd.get("KVM_RUN");
         // SAFETY: f is the owned, open vCPU fd; KVM_RUN takes no argument and communicates
         // through the kvm_run page this object keeps mapped until close().
-        int r = KvmNative.ioctl(f, KvmAbi.KVM_RUN, 0L);
+        int r = LibC.ioctl(f, KvmAbi.KVM_RUN, 0L);
         if (r < 0) {
             int errno = Native.getLastError();
-            if (errno == KvmNative.EINTR || errno == KvmNative.EAGAIN) {
+            if (errno == LibC.EINTR || errno == LibC.EAGAIN) {
                 return RUN_INTERRUPTED;
             }
             throw new KvmException("KVM_RUN", errno);
@@ -150,27 +161,27 @@ public final class KvmVcpu implements AutoCloseable {
     // unmapped only in close(); every offset is inside its first 512 bytes (KvmAbi, checked
     // against linux/kvm.h by KvmAbiTest).
 
-    /** @return {@code kvm_run.exit_reason} */
+    /** {@return {@code kvm_run.exit_reason}} */
     public int exitReason() {
         return run.getInt(KvmAbi.RUN_EXIT_REASON);
     }
 
-    /** @return KVM_EXIT_MMIO: the guest physical address accessed */
+    /** {@return KVM_EXIT_MMIO: the guest physical address accessed} */
     public long mmioPhysAddr() {
         return run.getLong(KvmAbi.RUN_MMIO_PHYS_ADDR);
     }
 
-    /** @return KVM_EXIT_MMIO: the access size in bytes (1, 2, 4 or 8) */
+    /** {@return KVM_EXIT_MMIO: the access size in bytes (1, 2, 4 or 8)} */
     public int mmioLength() {
         return run.getInt(KvmAbi.RUN_MMIO_LEN);
     }
 
-    /** @return KVM_EXIT_MMIO: true for a write */
+    /** {@return KVM_EXIT_MMIO: true for a write} */
     public boolean mmioIsWrite() {
         return run.getByte(KvmAbi.RUN_MMIO_IS_WRITE) != 0;
     }
 
-    /** @return KVM_EXIT_MMIO: the written value (little-endian, {@link #mmioLength()} bytes) */
+    /** {@return KVM_EXIT_MMIO: the written value (little-endian, {@link #mmioLength()} bytes)} */
     public long mmioData() {
         int len = Math.min(8, Math.max(0, mmioLength()));
         long v = 0;
@@ -180,34 +191,38 @@ public final class KvmVcpu implements AutoCloseable {
         return v;
     }
 
-    /** @param value KVM_EXIT_MMIO read: the value the guest's load returns (low bytes used) */
+    /**
+     * Answers a {@code KVM_EXIT_MMIO} read: the value the guest's load returns.
+     *
+     * @param value the value (its low {@link #mmioLength()} bytes are used)
+     */
     public void setMmioData(long value) {
         for (int i = 0; i < 8; i++) {
             run.setByte(KvmAbi.RUN_MMIO_DATA + i, (byte) (value >>> (8 * i)));
         }
     }
 
-    /** @return KVM_EXIT_IO: the port */
+    /** {@return KVM_EXIT_IO: the port} */
     public int ioPort() {
         return run.getShort(KvmAbi.RUN_IO_PORT) & 0xFFFF;
     }
 
-    /** @return KVM_EXIT_IO: true for OUT */
+    /** {@return KVM_EXIT_IO: true for OUT} */
     public boolean ioIsOut() {
         return run.getByte(KvmAbi.RUN_IO_DIRECTION) == 1;
     }
 
-    /** @return KVM_EXIT_IOAPIC_EOI: the vector the guest EOI'd */
+    /** {@return KVM_EXIT_IOAPIC_EOI: the vector the guest EOI'd} */
     public int eoiVector() {
         return run.getByte(KvmAbi.RUN_EOI_VECTOR) & 0xFF;
     }
 
-    /** @return KVM_EXIT_INTERNAL_ERROR: the suberror (1 = emulation failure) */
+    /** {@return KVM_EXIT_INTERNAL_ERROR: the suberror (1 = emulation failure)} */
     public int internalSuberror() {
         return run.getInt(KvmAbi.RUN_INTERNAL_SUBERROR);
     }
 
-    /** @return KVM_EXIT_FAIL_ENTRY: the hardware entry failure reason */
+    /** {@return KVM_EXIT_FAIL_ENTRY: the hardware entry failure reason} */
     public long failEntryReason() {
         return run.getLong(KvmAbi.RUN_FAIL_ENTRY_REASON);
     }
@@ -228,7 +243,7 @@ public final class KvmVcpu implements AutoCloseable {
             fd.close();
             // SAFETY: runAddress/runSize are exactly the mapping made in map(); the fd close
             // above is atomic and happens once, so this unmaps once.
-            KvmNative.munmap(runAddress, runSize);
+            LibC.munmap(runAddress, runSize);
         }
     }
 
@@ -241,49 +256,52 @@ public final class KvmVcpu implements AutoCloseable {
             mem.clear();
         }
 
-        /** @return rip */
+        /** {@return rip} */
         public long rip() {
             return mem.getLong(KvmAbi.REGS_RIP);
         }
 
         /**
+         * {@return this}
+         *
          * @param v rip
-         * @return this
          */
         public Regs rip(long v) {
             mem.setLong(KvmAbi.REGS_RIP, v);
             return this;
         }
 
-        /** @return rsp */
+        /** {@return rsp} */
         public long rsp() {
             return mem.getLong(KvmAbi.REGS_RSP);
         }
 
         /**
+         * {@return this}
+         *
          * @param v rsp
-         * @return this
          */
         public Regs rsp(long v) {
             mem.setLong(KvmAbi.REGS_RSP, v);
             return this;
         }
 
-        /** @return rflags */
+        /** {@return rflags} */
         public long rflags() {
             return mem.getLong(KvmAbi.REGS_RFLAGS);
         }
 
         /**
+         * {@return this}
+         *
          * @param v rflags (bit 1 must be set)
-         * @return this
          */
         public Regs rflags(long v) {
             mem.setLong(KvmAbi.REGS_RFLAGS, v);
             return this;
         }
 
-        /** @return rax */
+        /** {@return rax} */
         public long rax() {
             return mem.getLong(KvmAbi.REGS_RAX);
         }
@@ -341,17 +359,19 @@ public final class KvmVcpu implements AutoCloseable {
         }
 
         /**
+         * {@return its selector}
+         *
          * @param segment a segment offset
-         * @return its selector
          */
         public int selector(int segment) {
             return mem.getShort(segment + KvmAbi.SEG_SELECTOR) & 0xFFFF;
         }
 
         /**
+         * {@return this}
+         *
          * @param base GDTR base
          * @param limit GDTR limit
-         * @return this
          */
         public Sregs gdt(long base, int limit) {
             mem.setLong(KvmAbi.SREGS_GDT + KvmAbi.DT_BASE, base);
@@ -360,9 +380,10 @@ public final class KvmVcpu implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param base IDTR base
          * @param limit IDTR limit
-         * @return this
          */
         public Sregs idt(long base, int limit) {
             mem.setLong(KvmAbi.SREGS_IDT + KvmAbi.DT_BASE, base);
@@ -370,21 +391,22 @@ public final class KvmVcpu implements AutoCloseable {
             return this;
         }
 
-        /** @return cr0 */
+        /** {@return cr0} */
         public long cr0() {
             return mem.getLong(KvmAbi.SREGS_CR0);
         }
 
         /**
+         * {@return this}
+         *
          * @param v cr0
-         * @return this
          */
         public Sregs cr0(long v) {
             mem.setLong(KvmAbi.SREGS_CR0, v);
             return this;
         }
 
-        /** @return the APIC base MSR value */
+        /** {@return the APIC base MSR value} */
         public long apicBase() {
             return mem.getLong(KvmAbi.SREGS_APIC_BASE);
         }

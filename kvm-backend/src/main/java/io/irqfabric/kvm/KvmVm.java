@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import com.sun.jna.Memory;
 import io.irqfabric.eventfd.EventFd;
+import io.irqfabric.kvm.sys.KvmAbi;
 
 import java.util.List;
 
@@ -24,7 +25,7 @@ public final class KvmVm implements AutoCloseable {
         this.fd = new OwnedFd(fd);
     }
 
-    /** @return the {@link Kvm} this VM was created from */
+    /** {@return the {@link Kvm} this VM was created from} */
     public Kvm kvm() {
         return kvm;
     }
@@ -56,11 +57,16 @@ public final class KvmVm implements AutoCloseable {
      * @param ioapicPins the number of IOAPIC pins (24)
      */
     public void enableSplitIrqchip(int ioapicPins) {
+        enableCap(Kvm.CAP_SPLIT_IRQCHIP, ioapicPins);
+    }
+
+    /** {@code KVM_ENABLE_CAP} on the VM with {@code args[0] = arg0}. */
+    void enableCap(int capability, long arg0) {
         try (Memory cap = new Memory(KvmAbi.SIZEOF_ENABLE_CAP)) {
             cap.clear();
-            cap.setInt(KvmAbi.ENABLE_CAP_CAP, Kvm.CAP_SPLIT_IRQCHIP);
+            cap.setInt(KvmAbi.ENABLE_CAP_CAP, capability);
             cap.setInt(KvmAbi.ENABLE_CAP_FLAGS, 0);
-            cap.setLong(KvmAbi.ENABLE_CAP_ARGS, ioapicPins);
+            cap.setLong(KvmAbi.ENABLE_CAP_ARGS, arg0);
             fd.ioctl("KVM_ENABLE_CAP", KvmAbi.KVM_ENABLE_CAP, cap);
         }
     }

@@ -63,12 +63,16 @@ public final class LevelIrqFd {
         }
     }
 
-    /** @return the line's current level */
+    /** {@return the line's current level} */
     public boolean isHigh() {
         return high;
     }
 
-    /** @param eois resample notifications read at once (the eventfd counter); one re-assertion covers them */
+    /**
+     * The guest EOI'd the line's interrupt: re-asserts it if the line is still high.
+     *
+     * @param eois resample notifications read at once (the eventfd counter); one re-assertion covers them
+     */
     void onResample(long eois) {
         // Re-assert first, count the resample after: an observer then never sees
         // asserts() == resamples() while a re-assertion is being made, so that equality means
@@ -84,29 +88,28 @@ public final class LevelIrqFd {
         assertAction.run();
     }
 
-    /** @return the IOAPIC pin (= KVM GSI = fabric GSI) */
+    /** {@return the IOAPIC pin (= KVM GSI = fabric GSI)} */
     public int pin() {
         return pin;
     }
 
-    /** @return the eventfd KVM injects from (bound in the fabric's sink at GSI {@link #pin()}) */
+    /** {@return the eventfd KVM injects from (bound in the fabric's sink at GSI {@link #pin()})} */
     public EventFd irqFd() {
         return irqFd;
     }
 
-    /** @return the eventfd KVM signals after the guest's EOI */
+    /** {@return the eventfd KVM signals after the guest's EOI} */
     public EventFd resampleFd() {
         return resampleFd;
     }
 
-    /** @return how many times the line was asserted (initial raise plus re-assertions) */
+    /** {@return how many times the line was asserted (initial raise plus re-assertions)} */
     public long asserts() {
         return asserts.get();
     }
 
     /**
-     * @return how many resample notifications (guest EOIs of this pin) were handled; equal to
-     *         {@link #asserts()} exactly when no assertion is outstanding
+     * {@return how many resample notifications (guest EOIs of this pin) were handled; equal to {@link #asserts()} exactly when no assertion is outstanding}
      */
     public long resamples() {
         return resamples.get();

@@ -2,6 +2,7 @@ package io.irqfabric.kvm;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import io.irqfabric.kvm.sys.LibC;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,7 +22,7 @@ final class OwnedFd implements AutoCloseable {
     int get(String call) {
         int f = fd.get();
         if (f == CLOSED) {
-            throw new KvmException(call, KvmNative.EBADF, "the descriptor was already closed");
+            throw new KvmException(call, LibC.EBADF, "the descriptor was already closed");
         }
         return f;
     }
@@ -43,7 +44,7 @@ final class OwnedFd implements AutoCloseable {
             // SAFETY: f is a descriptor this object owns and has not closed; arg is null or a
             // JNA Memory block the caller keeps alive across the call and sized for the struct
             // the request encodes (KvmAbi sizes, checked against linux/kvm.h by KvmAbiTest).
-            r = KvmNative.ioctl(f, request, arg);
+            r = LibC.ioctl(f, request, arg);
         } while (r < 0 && interruptedElseThrow(name));
         return r;
     }
@@ -54,7 +55,7 @@ final class OwnedFd implements AutoCloseable {
         int r;
         do {
             // SAFETY: f is owned and open; the argument is passed by value, no memory is shared.
-            r = KvmNative.ioctl(f, request, arg);
+            r = LibC.ioctl(f, request, arg);
         } while (r < 0 && interruptedElseThrow(name));
         return r;
     }
@@ -62,7 +63,7 @@ final class OwnedFd implements AutoCloseable {
     /** After a failed call: true (retry) for EINTR, otherwise throws the call's KvmException. */
     private static boolean interruptedElseThrow(String name) {
         int errno = Native.getLastError();
-        if (errno != KvmNative.EINTR) {
+        if (errno != LibC.EINTR) {
             throw new KvmException(name, errno);
         }
         return true;
@@ -73,7 +74,7 @@ final class OwnedFd implements AutoCloseable {
         int f = fd.getAndSet(CLOSED);
         if (f != CLOSED) {
             // SAFETY: f was owned by this object and is closed exactly once (getAndSet above).
-            KvmNative.close(f);
+            LibC.close(f);
         }
     }
 

@@ -3,6 +3,7 @@ package io.irqfabric.kvm;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import io.irqfabric.eventfd.EventFd;
+import io.irqfabric.kvm.sys.LibC;
 
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -47,35 +48,35 @@ final class Resampler implements Runnable {
             }
             // struct pollfd { int fd; short events; short revents; } x (1 + lines)
             fds.setInt(0, control.fd());
-            fds.setShort(4, KvmNative.POLLIN);
+            fds.setShort(4, LibC.POLLIN);
             fds.setShort(6, (short) 0);
             for (int i = 0; i < snapshot.length; i++) {
                 long at = 8L * (i + 1);
                 fds.setInt(at, snapshot[i].resampleFd().fd());
-                fds.setShort(at + 4, KvmNative.POLLIN);
+                fds.setShort(at + 4, LibC.POLLIN);
                 fds.setShort(at + 6, (short) 0);
             }
             // SAFETY: fds holds exactly 1 + snapshot.length struct pollfd (8 bytes each), owned
             // by this thread and alive across the call; the fds are open eventfds (closed only
             // after this thread stopped).
-            int r = KvmNative.poll(fds, snapshot.length + 1, -1);
+            int r = LibC.poll(fds, snapshot.length + 1, -1);
             if (r < 0) {
                 int errno = Native.getLastError();
-                if (errno != KvmNative.EINTR) {
+                if (errno != LibC.EINTR) {
                     // Never give up: a dead resampler would leave every level line low after its
                     // next EOI. Report (rate-limited), back off briefly, rebuild the set, retry.
-                    failed("poll failed: " + KvmNative.describe(errno), null);
+                    failed("poll failed: " + LibC.describe(errno), null);
                     java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
                     rebuild = true;
                 }
                 continue;
             }
-            if ((fds.getShort(6) & KvmNative.POLLIN) != 0) {
+            if ((fds.getShort(6) & LibC.POLLIN) != 0) {
                 control.read();
                 rebuild = true;
             }
             for (int i = 0; i < snapshot.length; i++) {
-                if ((fds.getShort(8L * (i + 1) + 6) & KvmNative.POLLIN) != 0) {
+                if ((fds.getShort(8L * (i + 1) + 6) & LibC.POLLIN) != 0) {
                     LevelIrqFd line = snapshot[i];
                     try {
                         long eois = line.resampleFd().read();

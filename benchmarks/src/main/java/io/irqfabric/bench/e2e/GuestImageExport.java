@@ -1,13 +1,13 @@
 package io.irqfabric.bench.e2e;
 
-import io.irqfabric.kvm.GuestImage;
 import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.testguest.GuestImage;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Writes kvm-backend's test guest ({@link GuestImage#standard()}) to a file for the C floor
+ * Writes kvm-testguest's guest ({@link GuestImage#standard()}) to a file for the C floor
  * program, so the floor and the JMH end-to-end benchmark run exactly the same guest. Exits 1
  * (and writes nothing) when {@code /dev/kvm} is not usable, so the runner leaves the
  * end-to-end figure out and says why.

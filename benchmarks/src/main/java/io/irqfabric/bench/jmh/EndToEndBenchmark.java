@@ -4,7 +4,7 @@ import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.bench.path.TriggerPaths;
 import io.irqfabric.kvm.Kvm;
-import io.irqfabric.kvm.KvmGuestVm;
+import io.irqfabric.kvm.testguest.KvmGuestVm;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Figure 4: end to end, from {@code fabric.trigger(gsi)} to the guest's interrupt handler
- * having run, in a real KVM guest (kvm-backend's {@link KvmGuestVm}: in-kernel irqchip, the
+ * having run, in a real KVM guest (kvm-testguest's {@link KvmGuestVm}: in-kernel irqchip, the
  * GSI routed as an MSI to vector {@value #VECTOR}, its eventfd bound as an irqfd, one vCPU
  * thread in {@code sti; hlt}). The benchmark thread triggers and spins until the guest's
  * per-vector counter, in guest memory the host has mapped, moves. Percentiles via

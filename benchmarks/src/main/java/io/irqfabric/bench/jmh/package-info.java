@@ -10,7 +10,7 @@
  *   <li>{@link io.irqfabric.bench.jmh.NeighbourLatencyBenchmark}: figure 6, assertion to eventfd
  *       write of one quiet GSI while one producer storms 63 others, and with no storm; the
  *       storming producer probes the quiet GSI itself and a sink decorator times the write;</li>
- *   <li>{@code EndToEndBenchmark} (when kvm-backend's test guest is available): figure 4, assertion to
+ *   <li>{@code EndToEndBenchmark} (when kvm-testguest's guest is available): figure 4, assertion to
  *       the guest's interrupt handler having run in a real KVM guest.</li>
  * </ul>
  * Run them through {@code benchmarks/run-perf.sh} (which also runs the C floor and writes

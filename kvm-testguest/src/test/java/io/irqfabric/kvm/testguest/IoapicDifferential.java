@@ -1,11 +1,18 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.ioapic.IoapicLine;
 import io.irqfabric.ioapic.IoapicPort;
-import io.irqfabric.virtio.VirtioMmioInterrupt;
+import io.irqfabric.kvm.GsiRoute;
+import io.irqfabric.kvm.GuestMemory;
+import io.irqfabric.kvm.IrqchipMode;
+import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.KvmRoutingManager;
+import io.irqfabric.kvm.KvmVcpu;
+import io.irqfabric.kvm.KvmVm;
 import io.irqfabric.msi.MsiMessage;
+import io.irqfabric.virtio.VirtioMmioInterrupt;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,8 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.sys;
 
+import io.irqfabric.kvm.GsiRoute;
+import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.KvmVcpu;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,11 +1,13 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.FabricCounters;
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.InterruptSourceGroup;
 import io.irqfabric.InterruptSourceType;
-import io.irqfabric.msi.MsixTable;
 import io.irqfabric.eventfd.EventFd;
+import io.irqfabric.kvm.KvmException;
+import io.irqfabric.kvm.KvmRoutingManager;
+import io.irqfabric.msi.MsixTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,6 +1,7 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.kvm.LevelIrqFd;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -30,7 +31,7 @@ class ResamplerResilienceTest {
                 new GuestImage.IoapicEntry(healthy, healthyVector, true)));
         // The broken pin's failure is expected: the resampler's warning goes to this handler, not the build log.
         List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-        Logger log = Logger.getLogger(Resampler.class.getName());
+        Logger log = Logger.getLogger("io.irqfabric.kvm.Resampler");
         Handler capture = new Handler() {
             @Override
             public void publish(LogRecord r) {

@@ -1,4 +1,4 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.eventfd.EventFd;

@@ -1,4 +1,4 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 /**
  * A remote-controlled 32-bit guest for the IOAPIC differential test: the host decides every

@@ -1,4 +1,7 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
+
+import io.irqfabric.kvm.GuestMemory;
+import io.irqfabric.kvm.KvmVcpu;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -154,12 +157,12 @@ public final class GuestImage {
             }
         }
 
-        /** @return the redirection entry's low dword (vector, trigger mode; unmasked) */
+        /** {@return the redirection entry's low dword (vector, trigger mode; unmasked)} */
         public int lowDword() {
             return vector | (levelTriggered ? 1 << 15 : 0);
         }
 
-        /** @return the redirection entry's high dword (destination APIC id 0) */
+        /** {@return the redirection entry's high dword (destination APIC id 0)} */
         public int highDword() {
             return 0;
         }
@@ -199,35 +202,36 @@ public final class GuestImage {
         this.memory = m;
     }
 
-    /** @return the guest with no IOAPIC programming (MSI-only tests, the storm) */
+    /** {@return the guest with no IOAPIC programming (MSI-only tests, the storm)} */
     public static GuestImage standard() {
         return new GuestImage(List.of());
     }
 
     /**
+     * {@return the guest}
+     *
      * @param entries IOAPIC redirection entries the guest programs through MMIO at boot
-     * @return the guest
      */
     public static GuestImage withIoapicEntries(List<IoapicEntry> entries) {
         return new GuestImage(new ArrayList<>(entries));
     }
 
-    /** @return the IOAPIC entries this image programs */
+    /** {@return the IOAPIC entries this image programs} */
     public List<IoapicEntry> ioapicEntries() {
         return ioapicEntries;
     }
 
-    /** @return a copy of the whole memory image ({@link #MEMORY_SIZE} bytes, loaded at GPA 0) */
+    /** {@return a copy of the whole memory image ({@link #MEMORY_SIZE} bytes, loaded at GPA 0)} */
     public byte[] memoryImage() {
         return memory.clone();
     }
 
-    /** @return the code bytes from {@link #ENTRY} */
+    /** {@return the code bytes from {@link #ENTRY}} */
     public byte[] code() {
         return java.util.Arrays.copyOfRange(memory, ENTRY, codeEnd);
     }
 
-    /** @return the code listing: one line per instruction, "address: bytes  text" */
+    /** {@return the code listing: one line per instruction, "address: bytes  text"} */
     public String listingText() {
         StringBuilder sb = new StringBuilder();
         for (Asm32.Line l : listing) {
@@ -286,17 +290,19 @@ public final class GuestImage {
     }
 
     /**
+     * {@return true once the guest finished initialisation}
+     *
      * @param mem the running guest's memory
-     * @return true once the guest finished initialisation
      */
     public static boolean isReady(GuestMemory mem) {
         return mem.getInt(STATUS_READY) == READY_MAGIC;
     }
 
     /**
+     * {@return how many interrupts on {@code vector} the guest has handled (u32, as unsigned)}
+     *
      * @param mem    the guest's memory
      * @param vector the vector
-     * @return how many interrupts on {@code vector} the guest has handled (u32, as unsigned)
      */
     public static long handled(GuestMemory mem, int vector) {
         return mem.getInt(COUNTERS + 4L * vector) & 0xFFFF_FFFFL;

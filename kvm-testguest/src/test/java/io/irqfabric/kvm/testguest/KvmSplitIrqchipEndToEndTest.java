@@ -1,8 +1,9 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.InterruptFabric;
 import io.irqfabric.ioapic.IoapicPort;
 import io.irqfabric.ioapic.RedirectionEntry;
+import io.irqfabric.kvm.IrqchipMode;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,7 +1,14 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.FabricErrorHandler;
 import io.irqfabric.eventfd.EventFdSink;
+import io.irqfabric.kvm.GuestMemory;
+import io.irqfabric.kvm.IrqchipMode;
+import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.KvmException;
+import io.irqfabric.kvm.KvmRoutingManager;
+import io.irqfabric.kvm.KvmVcpu;
+import io.irqfabric.kvm.KvmVm;
 import io.irqfabric.msi.MsiMessage;
 
 import java.util.concurrent.CountDownLatch;
@@ -158,7 +165,7 @@ public final class KvmGuestVm implements AutoCloseable {
         return start();
     }
 
-    /** @return a builder (in-kernel irqchip, 64 GSIs, the standard image) */
+    /** {@return a builder (in-kernel irqchip, 64 GSIs, the standard image)} */
     public static Builder builder() {
         return new Builder();
     }
@@ -263,32 +270,32 @@ public final class KvmGuestVm implements AutoCloseable {
 
     // ---- API ---------------------------------------------------------------------------------
 
-    /** @return the sink to build the fabric with; its eventfds are the VM's irqfds */
+    /** {@return the sink to build the fabric with; its eventfds are the VM's irqfds} */
     public EventFdSink sink() {
         return routing.sink();
     }
 
-    /** @return the routing manager (also the fabric's {@code RouteListener}) */
+    /** {@return the routing manager (also the fabric's {@code RouteListener})} */
     public KvmRoutingManager routing() {
         return routing;
     }
 
-    /** @return the VM */
+    /** {@return the VM} */
     public KvmVm vm() {
         return vm;
     }
 
-    /** @return the guest's memory */
+    /** {@return the guest's memory} */
     public GuestMemory memory() {
         return memory;
     }
 
-    /** @return the image the guest runs */
+    /** {@return the image the guest runs} */
     public GuestImage image() {
         return image;
     }
 
-    /** @return the irqchip mode */
+    /** {@return the irqchip mode} */
     public IrqchipMode mode() {
         return mode;
     }
@@ -317,8 +324,9 @@ public final class KvmGuestVm implements AutoCloseable {
     }
 
     /**
+     * {@return how many interrupts on it the guest has handled (read from guest memory)}
+     *
      * @param vector a vector
-     * @return how many interrupts on it the guest has handled (read from guest memory)
      */
     public long handled(int vector) {
         return GuestImage.handled(memory, vector);
@@ -348,42 +356,42 @@ public final class KvmGuestVm implements AutoCloseable {
                 && handled(vector) >= atLeast;
     }
 
-    /** @return the IOAPIC version register as the guest read it at boot */
+    /** {@return the IOAPIC version register as the guest read it at boot} */
     public int ioapicVersionSeenByGuest() {
         return memory.getInt(GuestImage.STATUS_IOAPIC_VERSION);
     }
 
-    /** @return null while the vCPU runs normally, else why it stopped */
+    /** {@return null while the vCPU runs normally, else why it stopped} */
     public String failure() {
         return failure;
     }
 
-    /** @return true while the vCPU thread runs */
+    /** {@return true while the vCPU thread runs} */
     public boolean isRunning() {
         return vcpuStopped.getCount() > 0;
     }
 
-    /** @return vCPU exits to user space so far */
+    /** {@return vCPU exits to user space so far} */
     public long exits() {
         return exits.get();
     }
 
-    /** @return MMIO exits forwarded to the user-space IOAPIC */
+    /** {@return MMIO exits forwarded to the user-space IOAPIC} */
     public long ioapicMmioExits() {
         return ioapicMmioExits.get();
     }
 
-    /** @return KVM_EXIT_IOAPIC_EOI exits */
+    /** {@return KVM_EXIT_IOAPIC_EOI exits} */
     public long eoiExits() {
         return eoiExits.get();
     }
 
-    /** @return I/O exits of the guest's EOI kick (split mode; see {@link GuestImage#FLAG_EOI_KICK}) */
+    /** {@return I/O exits of the guest's EOI kick (split mode; see {@link GuestImage#FLAG_EOI_KICK})} */
     public long eoiKicks() {
         return eoiKicks.get();
     }
 
-    /** @return MMIO accesses outside any device (guest errors) */
+    /** {@return MMIO accesses outside any device (guest errors)} */
     public long invalidMmioAccesses() {
         return invalidMmio.get();
     }
@@ -473,8 +481,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param mode in-kernel or split irqchip (default in-kernel)
-         * @return this
          */
         public Builder irqchip(IrqchipMode mode) {
             this.mode = mode;
@@ -482,8 +491,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param count the fabric's GSI count (default 64)
-         * @return this
          */
         public Builder gsiCount(int count) {
             this.gsiCount = count;
@@ -491,8 +501,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param max a route cap below KVM's limit (0 = KVM's)
-         * @return this
          */
         public Builder maxRoutes(int max) {
             this.maxRoutes = max;
@@ -500,8 +511,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param image the guest to run (default {@link GuestImage#standard()})
-         * @return this
          */
         public Builder image(GuestImage image) {
             this.image = image;
@@ -509,8 +521,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param ioapic the user-space IOAPIC (required with {@link IrqchipMode#SPLIT})
-         * @return this
          */
         public Builder ioapic(UserspaceIoapic ioapic) {
             this.ioapic = ioapic;
@@ -518,8 +531,9 @@ public final class KvmGuestVm implements AutoCloseable {
         }
 
         /**
+         * {@return this}
+         *
          * @param handler receives guest and routing errors
-         * @return this
          */
         public Builder errorHandler(FabricErrorHandler handler) {
             this.errors = handler;

@@ -1,6 +1,7 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.InterruptFabric;
+import io.irqfabric.kvm.LevelIrqFd;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,9 +1,9 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.ioapic.IoapicPort;
 
 /**
- * What the vCPU loop needs from a user-space IOAPIC in {@link IrqchipMode#SPLIT} mode: its
+ * What the vCPU loop needs from a user-space IOAPIC in {@link io.irqfabric.kvm.IrqchipMode#SPLIT} mode: its
  * register window at 0xFEC00000 and the guest's EOIs of level-triggered vectors.
  * {@link #of(IoapicPort)} adapts the fabric's IOAPIC:
  * <pre>{@code
@@ -45,8 +45,9 @@ public interface UserspaceIoapic {
     void eoi(int vector);
 
     /**
+     * {@return the vCPU loop's view of it: MMIO and EOIs travel through the fabric's ring}
+     *
      * @param port the fabric's IOAPIC ({@code InterruptFabric.ioapic()})
-     * @return the vCPU loop's view of it: MMIO and EOIs travel through the fabric's ring
      */
     static UserspaceIoapic of(IoapicPort port) {
         return new UserspaceIoapic() {

@@ -1,25 +1,25 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import io.irqfabric.ioapic.IoapicPort;
-import io.irqfabric.kvm.IoapicDifferential.Chip;
-import io.irqfabric.kvm.IoapicDifferential.Result;
-import io.irqfabric.kvm.IoapicDifferential.Step;
+import io.irqfabric.kvm.testguest.IoapicDifferential.Chip;
+import io.irqfabric.kvm.testguest.IoapicDifferential.Result;
+import io.irqfabric.kvm.testguest.IoapicDifferential.Step;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import static io.irqfabric.kvm.IoapicDifferential.drain;
-import static io.irqfabric.kvm.IoapicDifferential.lower;
-import static io.irqfabric.kvm.IoapicDifferential.lowDword;
-import static io.irqfabric.kvm.IoapicDifferential.program;
-import static io.irqfabric.kvm.IoapicDifferential.pulse;
-import static io.irqfabric.kvm.IoapicDifferential.raise;
-import static io.irqfabric.kvm.IoapicDifferential.read;
-import static io.irqfabric.kvm.IoapicDifferential.rtcTick;
-import static io.irqfabric.kvm.IoapicDifferential.virtioSignal;
-import static io.irqfabric.kvm.IoapicDifferential.write;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.drain;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.lower;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.lowDword;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.program;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.pulse;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.raise;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.read;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.rtcTick;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.virtioSignal;
+import static io.irqfabric.kvm.testguest.IoapicDifferential.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -225,7 +225,7 @@ class IoapicDifferentialTest {
                 }
             }
         }
-        System.out.println("[kvm-backend] IOAPIC differential, " + seeds + " random scripts: " + drains + " drains with " + taken
+        System.out.println("[kvm-testguest] IOAPIC differential, " + seeds + " random scripts: " + drains + " drains with " + taken
                 + " interrupts, " + reads + " register reads, " + ticks + " RTC ticks, " + virtioReads
                 + " virtio status reads: equal on both irqchips");
         assertTrue(taken > 100 && reads > 100 && ticks > 10, "the scripts exercise the IOAPIC");

@@ -1,5 +1,6 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
+import io.irqfabric.kvm.Kvm;
 import org.junit.jupiter.api.Assumptions;
 
 /** Skips a test, with a message saying why, when /dev/kvm cannot be used here. */
@@ -14,10 +15,10 @@ final class KvmAssumptions {
         if (!announced) {
             announced = true;
             System.out.println(REASON == null
-                    ? "[kvm-backend] " + Kvm.devicePath() + " is usable: KVM end-to-end tests RUN on the real kernel"
-                    : "[kvm-backend] /dev/kvm not usable (" + REASON + "): KVM end-to-end tests are SKIPPED");
+                    ? "[kvm-testguest] " + Kvm.devicePath() + " is usable: KVM end-to-end tests RUN on the real kernel"
+                    : "[kvm-testguest] /dev/kvm not usable (" + REASON + "): KVM end-to-end tests are SKIPPED");
         }
         Assumptions.assumeTrue(REASON == null, "KVM test " + test + " SKIPPED: /dev/kvm not usable: " + REASON);
-        System.out.println("[kvm-backend] running KVM test: " + test);
+        System.out.println("[kvm-testguest] running KVM test: " + test);
     }
 }

@@ -1,4 +1,4 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ final class Asm32 {
         this.origin = origin;
     }
 
-    /** @return the address the next byte gets */
+    /** {@return the address the next byte gets} */
     int here() {
         return origin + out.size();
     }
@@ -116,7 +116,7 @@ final class Asm32 {
         return b.clone();
     }
 
-    /** @return the address of {@code name} */
+    /** {@return the address of {@code name}} */
     int address(String name) {
         Integer a = labels.get(name);
         if (a == null) {
@@ -125,7 +125,7 @@ final class Asm32 {
         return a;
     }
 
-    /** @return the listing; valid after {@link #assemble()} */
+    /** {@return the listing; valid after {@link #assemble()}} */
     List<Line> listing() {
         List<Line> l = new ArrayList<>(lineSpans.size());
         for (int i = 0; i < lineSpans.size(); i++) {

@@ -1,5 +1,8 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
+import io.irqfabric.kvm.Kvm;
+import io.irqfabric.kvm.KvmException;
+import io.irqfabric.kvm.KvmVm;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,5 +1,7 @@
-package io.irqfabric.kvm;
+package io.irqfabric.kvm.testguest;
 
+import io.irqfabric.kvm.IrqchipMode;
+import io.irqfabric.kvm.KvmRoutingManager;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
