@@ -13,16 +13,19 @@ package io.irqfabric;
 public enum DispatchMode {
     /**
      * The dispatcher thread writes every eventfd: an assertion costs its thread a ring publish
-     * (tens of ns) and reaches the eventfd after a hand-off to the dispatcher's core. The
-     * default: the asserting thread never runs embedder code and never makes a syscall.
+     * (tens of ns) and reaches the eventfd after a hand-off to the dispatcher's core (and, for
+     * a parked dispatcher, its wake-up). The asserting thread never runs embedder code and never
+     * makes a syscall (an unpark of a parked dispatcher aside).
      */
     DEDICATED,
     /**
-     * When the fabric is idle — no event waiting in the ring, nobody delivering, and no inline
-     * delivery in the last few write times — the asserting thread takes the dispatcher role
+     * When the fabric is idle (the dispatcher thread has found the ring empty for 20 us and is
+     * waiting, nobody is delivering, and no inline delivery happened in the last few write
+     * times), the asserting thread takes the dispatcher role
      * with one compare-and-set, writes the GSI's eventfd itself, and gives the role back. That
      * removes the cross-core hand-off from an idle interrupt's path: on hosts where the vCPU,
-     * the device thread and the dispatcher share few cores it is the lower-latency mode.
+     * the device thread and the dispatcher share few cores it is the lower-latency mode. The
+     * default (see {@link InterruptFabric.Builder#dispatchMode} for the measurement).
      * Anything else (the role taken, events in the ring, a masked or blocked GSI, a storm)
      * publishes to the ring as in {@link #DEDICATED}; a storm therefore ends up with the
      * dispatcher after at most one inline write.

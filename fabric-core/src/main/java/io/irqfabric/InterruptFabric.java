@@ -815,7 +815,7 @@ public final class InterruptFabric implements AutoCloseable {
         private int ringSize = 4096;
         private int gsiCount = 4096;
         private DispatcherWait waitKind = DispatcherWait.PARKING;
-        private DispatchMode dispatchMode = DispatchMode.DEDICATED;
+        private DispatchMode dispatchMode = DispatchMode.INLINE_WHEN_IDLE;
         private InterruptSink sink;
         private ThreadFactory threadFactory = r -> {
             Thread t = new Thread(r, "irqfabric-dispatcher");
@@ -860,6 +860,13 @@ public final class InterruptFabric implements AutoCloseable {
         }
 
         /**
+         * Who writes an assertion's eventfd. The default is {@link DispatchMode#INLINE_WHEN_IDLE},
+         * chosen by measurement (benchmarks/run-perf.sh, perf-results/): with the default parking
+         * dispatcher it cuts the idle and end-to-end latency to near a direct write's (the
+         * dedicated parking dispatcher pays a wake-up per idle interrupt), and storms are absorbed
+         * at the same rate. Choose {@link DispatchMode#DEDICATED} when the sink may block or must
+         * never run on the asserting threads.
+         *
          * @param mode who writes an assertion's eventfd (see {@link DispatchMode})
          * @return this
          * @throws FabricConfigException if null

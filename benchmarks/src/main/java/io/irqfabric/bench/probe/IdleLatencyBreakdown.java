@@ -57,7 +57,7 @@ public final class IdleLatencyBreakdown {
                 return r;
             };
             try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(1).sink(timed)
-                    .waitStrategy(DispatcherWait.BUSY_SPIN).build()) {
+                    .waitStrategy(DispatcherWait.BUSY_SPIN).dispatchMode(io.irqfabric.DispatchMode.DEDICATED).build()) {
                 for (int pass = 0; pass < 2; pass++) { // the first pass is warm-up
                     for (Histogram h : new Histogram[]{trigger, pickup, write, handBack, total}) {
                         h.reset();
