@@ -767,8 +767,8 @@ public final class InterruptFabric implements AutoCloseable {
     }
 
     private void closeWithin(long nanos, String what) {
-        if (Thread.currentThread() == dispatcherThread) {
-            throw new FabricStateException(what + " called on the dispatcher thread (from a sink?): it would wait for itself");
+        if (port.onDispatcherSide()) {
+            throw new FabricStateException(what + " called on the dispatcher thread or inside an inline delivery (from a sink?): it would wait for itself");
         }
         // First the notifiers: stop their reader, assert what they hold, close them.
         notifiers.close();

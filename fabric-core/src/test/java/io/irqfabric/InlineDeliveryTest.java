@@ -171,6 +171,63 @@ class InlineDeliveryTest {
         }
     }
 
+    /**
+     * A sink running inside an inline delivery is on the dispatcher side: close and sync from
+     * there would wait for the dispatcher, which waits for the role this thread holds. They are
+     * refused at once, and a trigger from there publishes instead of re-entering.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void closeOrSyncFromASinkInsideAnInlineDeliveryIsRefusedNotDeadlocked() {
+        AtomicReference<InterruptFabric> self = new AtomicReference<>();
+        AtomicReference<Throwable> fromClose = new AtomicReference<>();
+        AtomicReference<Throwable> fromSync = new AtomicReference<>();
+        AtomicLong inlineCalls = new AtomicLong();
+        Thread main = Thread.currentThread();
+        try (EventFdSink fds = EventFdSink.create(GSIS)) {
+            InterruptSink reentering = new InterruptSink() {
+                @Override
+                public int deliver(int gsi) {
+                    if (gsi == 1 && Thread.currentThread() == main) {
+                        inlineCalls.incrementAndGet();
+                        try {
+                            self.get().close();
+                        } catch (Throwable t) {
+                            fromClose.set(t);
+                        }
+                        try {
+                            self.get().sync();
+                        } catch (Throwable t) {
+                            fromSync.set(t);
+                        }
+                        self.get().trigger(2); // role held by this thread: published, not re-entered
+                    }
+                    return fds.deliver(gsi);
+                }
+
+                @Override
+                public int gsiCapacity() {
+                    return GSIS;
+                }
+            };
+            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(reentering)
+                    .dispatchMode(DispatchMode.INLINE_WHEN_IDLE).build()) {
+                self.set(fabric);
+                for (int i = 0; i < 50 && inlineCalls.get() == 0; i++) {
+                    fabric.sync();
+                    quietFor(2_000_000L);
+                    fabric.trigger(1);
+                }
+                assertTrue(inlineCalls.get() > 0, "an inline delivery happened");
+                assertTrue(fromClose.get() instanceof FabricStateException, "close refused: " + fromClose.get());
+                assertTrue(fromSync.get() instanceof FabricStateException, "sync refused: " + fromSync.get());
+                assertTrue(!fabric.isClosed());
+                fabric.sync();
+                assertEquals(inlineCalls.get(), fds.eventFd(2).read(), "the triggers from inside the sink were delivered");
+            }
+        }
+    }
+
     @Test
     void aGsiUnderAHoldingPolicyIsNeverDeliveredInline() {
         try (EventFdSink fds = EventFdSink.create(GSIS)) {

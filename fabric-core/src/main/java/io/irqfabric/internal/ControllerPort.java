@@ -309,7 +309,7 @@ public final class ControllerPort {
             try {
                 return ring.tryNext();
             } catch (InsufficientCapacityException full) {
-                if (Thread.currentThread() == dispatcher.thread()) {
+                if (dispatcher.holdsRoleNow()) {
                     throw new FabricStateException(what + " on the dispatcher thread (from a sink or listener?) "
                             + "with the ring full: it would wait for itself");
                 }
@@ -348,6 +348,11 @@ public final class ControllerPort {
         return seq;
     }
 
+    /** @return true on the dispatcher thread or inside an inline delivery (see Dispatcher.holdsRoleNow) */
+    public boolean onDispatcherSide() {
+        return dispatcher.holdsRoleNow();
+    }
+
     /** @return the ring cursor: the highest sequence claimed so far */
     public long cursor() {
         return ring.getCursor();
@@ -367,7 +372,7 @@ public final class ControllerPort {
      */
     public long request(int type, int target, long a, long b, String what) {
         checkOpen(what);
-        if (Thread.currentThread() == dispatcher.thread()) {
+        if (dispatcher.holdsRoleNow()) {
             throw new FabricStateException(what + " called on the dispatcher thread (from a sink or listener?): it would wait for itself");
         }
         ReplySlot slot = replySlots.get();
@@ -392,9 +397,9 @@ public final class ControllerPort {
         }
     }
 
-    /** Waits until the dispatcher loop has exited (returns at once on the dispatcher thread). */
+    /** Waits until the dispatcher loop has exited (returns at once on the dispatcher thread or an inline role holder). */
     public void awaitDispatcherTermination() {
-        if (Thread.currentThread() == dispatcher.thread()) {
+        if (dispatcher.holdsRoleNow()) {
             return;
         }
         boolean interrupted = false;

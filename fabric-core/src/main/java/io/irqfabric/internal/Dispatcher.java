@@ -106,6 +106,12 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
      * constructor) and stays HELD once the loop has ended.
      */
     private final PaddedInt role = new PaddedInt();
+    /**
+     * The producer thread holding {@link #role} for an inline delivery, else null. Written by
+     * that thread only (itself, then null before it releases the role), so a thread comparing it
+     * with itself always reads its own latest write: see {@link #holdsRoleNow()}.
+     */
+    private Thread inlineHolder;
     /** True while the dispatcher thread holds {@link #role} (dispatcher thread only). */
     private boolean holdsRole = true;
     private final boolean inlineMode;
@@ -658,6 +664,7 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         if (start - (long) INLINE_ALLOWED_AT.getOpaque(this) < 0 || !role.cas(ROLE_FREE, ROLE_HELD)) {
             return false;
         }
+        inlineHolder = Thread.currentThread();
         try {
             // Under the role (acquired by the CAS, which the previous holder's release store
             // happened-before): handledUpTo and flushedUpTo are the last holder's, exact.
@@ -686,8 +693,21 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
             INLINE_ALLOWED_AT.setOpaque(this, end + INLINE_SPACING * Math.min(end - start, MAX_INLINE_COST_NANOS));
             return true;
         } finally {
+            inlineHolder = null;
             role.so(ROLE_FREE); // release: the next holder sees everything this one wrote
         }
+    }
+
+    /**
+     * Whether the calling thread runs as the dispatcher right now: it is the dispatcher thread,
+     * or a producer inside an inline delivery (in the sink or the error handler). Such a thread
+     * must not wait for the dispatcher (close, a request, a slot): it would wait for itself.
+     *
+     * @return true on the dispatcher thread or an inline role holder
+     */
+    public boolean holdsRoleNow() {
+        Thread t = Thread.currentThread();
+        return t == thread || t == inlineHolder;
     }
 
     /** @return true if this dispatcher lets producers deliver inline when idle */
