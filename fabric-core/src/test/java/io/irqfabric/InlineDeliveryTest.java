@@ -76,9 +76,11 @@ class InlineDeliveryTest {
                 for (int i = 0; i < 50; i++) {
                     fabric.sync(); // the ring is empty and flushed, the dispatcher waits (or is about to)
                     quietFor(2_000_000L); // beyond any inline spacing
+                    long before = fabric.counters().inlineDeliveries();
                     fabric.trigger(7);
-                    if (sink.lastThread.get() == Thread.currentThread()) {
+                    if (fabric.counters().inlineDeliveries() != before) {
                         inline++;
+                        assertSame(Thread.currentThread(), sink.lastThread.get(), "written on this thread");
                         // inline means delivered before trigger() returned
                         assertEquals(1, fds.eventFd(7).read(), "written before trigger returned");
                     }
