@@ -257,6 +257,22 @@ class InlineDeliveryTest {
         }
     }
 
+    /** A window's deadline must not outlive the policy: the dispatcher parks again after a change back to batch. */
+    @Test
+    void aDispatcherParksAgainAfterAWindowPolicyIsChangedBackToBatch() {
+        try (EventFdSink fds = EventFdSink.create(GSIS);
+             InterruptFabric fabric = InterruptFabric.builder().gsiCount(GSIS).sink(fds)
+                     .dispatchMode(DispatchMode.DEDICATED).waitStrategy(DispatcherWait.PARKING).build()) {
+            fabric.moderate(13, ModerationPolicy.window(java.time.Duration.ofNanos(500_000_000L), 1_000));
+            fabric.trigger(13);
+            fabric.sync(); // held: its deadline is half a second away
+            fabric.moderate(13, ModerationPolicy.batch()); // releases what the window held
+            fabric.sync();
+            assertEquals(1, fds.eventFd(13).read());
+            await("the dispatcher parks", () -> fabric.dispatcherThread().getState() == Thread.State.WAITING);
+        }
+    }
+
     @Test
     void aFlatOutProducerHandsItsStormToTheDispatcher() {
         try (EventFdSink fds = EventFdSink.create(GSIS)) {
