@@ -269,7 +269,7 @@ class InlineDeliveryTest {
             fabric.moderate(13, ModerationPolicy.batch()); // releases what the window held
             fabric.sync();
             assertEquals(1, fds.eventFd(13).read());
-            await("the dispatcher parks", () -> fabric.dispatcherThread().getState() == Thread.State.WAITING);
+            await("the dispatcher parks (now " + fabric.dispatcherThread().getState() + ")", () -> fabric.dispatcherThread().getState() == Thread.State.WAITING);
         }
     }
 

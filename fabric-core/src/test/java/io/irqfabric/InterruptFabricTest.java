@@ -47,7 +47,9 @@ class InterruptFabricTest {
                 }
                 return fds.deliver(gsi);
             };
-            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(4).ringSize(256).sink(holding).build()) {
+            // DEDICATED: the test holds the dispatcher thread in the sink (inline, it would be this thread).
+            try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(4).ringSize(256).sink(holding)
+                    .dispatchMode(DispatchMode.DEDICATED).build()) {
                 fabric.trigger(0);
                 assertTrue(inFirstDelivery.await(10, TimeUnit.SECONDS), "dispatcher reached the first delivery");
                 // The dispatcher is held inside deliver(0): these 100 assertions all wait in the

@@ -34,6 +34,7 @@ class RingFullRaceTest {
                 return r;
             };
             try (InterruptFabric fabric = InterruptFabric.builder().gsiCount(8).ringSize(2)
+                    .dispatchMode(DispatchMode.DEDICATED) // the dispatcher thread is held in the sink
                     .waitStrategy(DispatcherWait.PARKING).sink(sink).build()) {
                 fabric.trigger(0);                       // dispatcher takes it and blocks in deliver(0)
                 assertTrue(inFirst.await(10, TimeUnit.SECONDS));

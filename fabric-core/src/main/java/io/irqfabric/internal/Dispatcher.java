@@ -445,8 +445,10 @@ public final class Dispatcher implements Runnable, ReplySlot.Answerer {
         }
         carry.clear();
         flushNow = 0;
-        if (moderation.active()) {
+        if (moderation.active() || moderation.nextDeadline() != Long.MAX_VALUE) {
             // Held GSIs whose deadline passed join this flush; close() writes everything held.
+            // (A deadline left from a policy since changed back is cleared here: collectDue
+            // recomputes it from what is still held, else the loop would keep waking for it.)
             flushNow = moderation.now();
             if (finalDrain) {
                 moderation.releaseAll(pending);

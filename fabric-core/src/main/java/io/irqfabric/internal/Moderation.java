@@ -437,6 +437,10 @@ public final class Moderation {
      * @param pending the pending set of the flush that follows
      */
     void collectDue(long now, PendingSet pending) {
+        if (held.size() == 0 && delayedLines == 0) {
+            nextDeadline = Long.MAX_VALUE; // nothing left to wait for (a policy change released it)
+            return;
+        }
         if (nextDeadline == Long.MAX_VALUE || now - nextDeadline < 0) {
             return;
         }
